@@ -1,0 +1,1 @@
+"""pytest fixtures for testing code against the embedded i3X server (placeholder)."""
