@@ -1,5 +1,115 @@
-"""i3x: the typed Python SDK for i3X servers."""
+"""i3x: the typed Python SDK for i3X servers (CESMII's Industrial Information Interface eXchange).
 
+Quick start::
+
+    import i3x
+
+    with i3x.Client("http://localhost:8080") as client:
+        value = client.get_value("pump-101-flow")
+        print(value.value, value.quality, value.timestamp)
+"""
+
+import contextlib
+
+from ._base_client import SyncResult
+from ._client import Client
+from ._exceptions import (
+    APIStatusError,
+    AuthenticationError,
+    BadRequestError,
+    BulkError,
+    ConnectionError,
+    I3XError,
+    InvalidServerResponseError,
+    NotFoundError,
+    NotSupportedError,
+    RateLimitError,
+    ResponseValidationError,
+    ServerError,
+    StreamError,
+    SubscriptionError,
+    SubscriptionLostError,
+    TimeoutError,
+    UnsupportedVersionError,
+    UpdatesLostError,
+)
+from ._models import (
+    VQT,
+    BulkItem,
+    LastKnownValue,
+    MonitoredObject,
+    Namespace,
+    ObjectInstance,
+    ObjectInstanceMetadata,
+    ObjectType,
+    Quality,
+    QueryCapabilities,
+    RelatedObject,
+    RelationshipType,
+    ResponseDetail,
+    ServerCapabilities,
+    ServerInfo,
+    SubscribeCapabilities,
+    Subscription,
+    SyncBatch,
+    UpdateCapabilities,
+    ValueChange,
+    models_json_schema,
+)
 from ._version import __version__
 
-__all__ = ["__version__"]
+__all__ = [
+    "__version__",
+    # clients
+    "Client",
+    "SyncResult",
+    # models
+    "ServerInfo",
+    "ServerCapabilities",
+    "QueryCapabilities",
+    "UpdateCapabilities",
+    "SubscribeCapabilities",
+    "ResponseDetail",
+    "Namespace",
+    "ObjectType",
+    "RelationshipType",
+    "ObjectInstance",
+    "ObjectInstanceMetadata",
+    "RelatedObject",
+    "VQT",
+    "Quality",
+    "LastKnownValue",
+    "ValueChange",
+    "SyncBatch",
+    "MonitoredObject",
+    "Subscription",
+    "BulkItem",
+    "models_json_schema",
+    # errors
+    "I3XError",
+    "ConnectionError",
+    "TimeoutError",
+    "APIStatusError",
+    "BadRequestError",
+    "AuthenticationError",
+    "NotFoundError",
+    "RateLimitError",
+    "ServerError",
+    "NotSupportedError",
+    "InvalidServerResponseError",
+    "ResponseValidationError",
+    "UnsupportedVersionError",
+    "BulkError",
+    "SubscriptionError",
+    "StreamError",
+    "UpdatesLostError",
+    "SubscriptionLostError",
+]
+
+# Show public names as i3x.Client rather than i3x._client.Client (as httpx does).
+for _name in __all__:
+    _obj = globals()[_name]
+    if getattr(_obj, "__module__", "").startswith("i3x._"):
+        with contextlib.suppress(AttributeError, TypeError):  # constants
+            _obj.__module__ = "i3x"
+del _name, _obj

@@ -1,0 +1,1144 @@
+"""Everything the sync and async clients share: configuration, state and every operation.
+
+An operation is written once, as a generator (a *flow*) that yields the
+requests it needs (:class:`~i3x._wire.Call`, or a :class:`Batch` of them) and
+receives their parsed results; errors are thrown back into it. The sync client
+drives flows with blocking sends, the async client with awaited ones (sending a
+batch's calls concurrently): the two differ only where they wait.
+"""
+
+from __future__ import annotations
+
+import ssl
+import threading
+import uuid
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from typing import Any, Final, TypeVar
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import httpx
+
+from ._checks import (
+    check_bool,
+    check_depth,
+    check_id,
+    check_ids,
+    check_optional_str,
+    check_positive_int,
+    check_time,
+    subscription_key,
+)
+from ._constants import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_LIMITS,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    HISTORY_EPOCH,
+)
+from ._exceptions import (
+    APIStatusError,
+    BulkError,
+    I3XError,
+    InvalidServerResponseError,
+    SubscriptionError,
+    UnsupportedVersionError,
+    UpdatesLostError,
+)
+from ._models import (
+    VQT,
+    BulkItem,
+    LastKnownValue,
+    Namespace,
+    ObjectInstance,
+    ObjectType,
+    RelatedObject,
+    RelationshipType,
+    ResponseDetail,
+    ServerInfo,
+    Subscription,
+    SyncBatch,
+    ValueChange,
+)
+from ._version import __version__
+from ._wire import (
+    Call,
+    as_model,
+    bulk_results,
+    decode_bulk,
+    decode_result,
+    merge_bulk_errors,
+    raise_for_status,
+    redact_url,
+    request_label,
+)
+
+__all__ = ["BaseClient", "Batch", "Flow", "Options", "SyncResult"]
+
+_T = TypeVar("_T")
+
+Auth = httpx.Auth | tuple[str, str] | Callable[[httpx.Request], httpx.Request]
+Timeout = float | httpx.Timeout | None
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Several calls of one operation that may be sent concurrently.
+
+    The flow receives one outcome per call, in order: its result, or the
+    :class:`~i3x.I3XError` it raised.
+    """
+
+    calls: tuple[Call[Any], ...]
+
+
+Step = Call[Any] | Batch
+Flow = Generator[Step, Any, _T]
+
+
+@dataclass(frozen=True)
+class Options:
+    """Per-client settings that :meth:`with_options` can override per call."""
+
+    timeout: httpx.Timeout
+    max_retries: int
+    batch_size: int
+    max_concurrency: int
+
+
+class SyncResult(list[SyncBatch]):
+    """The batches a sync returned, oldest first, and what the server said about them.
+
+    A list, so it reads as the seed API's answer; :attr:`gap` tells when the
+    server's queue overflowed (HTTP 206) and which sequence numbers were lost.
+    """
+
+    def __init__(
+        self,
+        batches: Iterable[SyncBatch] = (),
+        *,
+        response_detail: ResponseDetail | None = None,
+        gap: UpdatesLostError | None = None,
+    ) -> None:
+        super().__init__(batches)
+        self.response_detail = response_detail
+        """The server's detail on the answer (for a 206, why updates were dropped)."""
+        self.gap = gap
+        """The lost updates when the server's queue overflowed, else ``None``."""
+
+    @property
+    def updates(self) -> list[ValueChange]:
+        """Every update of every batch, in order."""
+        return [u for b in self for u in b.updates]
+
+    @property
+    def last_sequence_number(self) -> int | None:
+        """The highest sequence number returned, or ``None`` when no batch came."""
+        return max((b.sequence_number for b in self), default=None)
+
+
+@dataclass
+class SubscriptionRecord:
+    """What this client knows about a subscription it created."""
+
+    subscription_id: str
+    display_name: str | None
+    created: datetime
+    monitored: dict[str, int] = field(default_factory=dict)
+    next_ack: int | None = None
+    """The sequence number the next plain sync acknowledges."""
+
+
+@dataclass
+class ClientState:
+    """Mutable state shared by a client and its :meth:`with_options` copies."""
+
+    api_root: str | None = None
+    server_info: ServerInfo | None = None
+    is_beta: bool = False
+    subscriptions: dict[str, SubscriptionRecord] = field(default_factory=dict)
+    callbacks: dict[str, Callable[..., Any] | None] = field(default_factory=dict)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    warnings: list[str] = field(default_factory=list)
+    http: Any = None
+    """The pooled ``httpx.Client`` or ``httpx.AsyncClient``, created on first use."""
+
+
+_VERSION_SEGMENT: Final = ("/v1", "/v2", "/v0")
+
+
+def _raw(response: httpx.Response) -> httpx.Response:
+    return response
+
+
+def _split_userinfo(base_url: str) -> tuple[str, tuple[str, str] | None]:
+    """Move ``user:password@`` out of the URL, so that it never shows in messages."""
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(
+            f"base_url must be an http:// or https:// URL, got {redact_url(base_url)!r}"
+        )
+    if parts.username is None:
+        return base_url, None
+    host = parts.netloc.rsplit("@", 1)[1]
+    clean = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    from urllib.parse import unquote
+
+    return clean, (unquote(parts.username), unquote(parts.password or ""))
+
+
+def _ssl_context(verify: bool | str | ssl.SSLContext, cert: Any) -> bool | ssl.SSLContext:
+    # httpx 0.28 deprecates CA bundle paths and `cert=`; an SSLContext says the same.
+    if isinstance(verify, ssl.SSLContext):
+        context = verify
+    elif isinstance(verify, str):
+        context = ssl.create_default_context(cafile=verify)
+    elif verify is False:
+        if cert is None:
+            return False
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    elif verify is True:
+        if cert is None:
+            return True
+        context = ssl.create_default_context()
+    else:
+        raise TypeError(
+            f"verify must be a bool, a CA bundle path or an ssl.SSLContext, not {type(verify).__name__}"
+        )
+    if cert is not None:
+        if isinstance(cert, str):
+            context.load_cert_chain(cert)
+        elif isinstance(cert, tuple) and len(cert) in (2, 3):
+            context.load_cert_chain(*cert)
+        else:
+            raise TypeError("cert must be a path or a (certfile, keyfile[, password]) tuple")
+    return context
+
+
+def _batched(items: Sequence[_T], size: int) -> list[list[_T]]:
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
+
+
+class BaseClient:
+    """Configuration, state and the operations shared by :class:`~i3x.Client` and
+    :class:`~i3x.AsyncClient`; holds no connection itself."""
+
+    _state: ClientState
+    _options: Options
+
+    def __init__(
+        self,
+        base_url: str,
+        auth: Auth | None = None,
+        timeout: Timeout = DEFAULT_TIMEOUT,
+        *,
+        token: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        verify: bool | str | ssl.SSLContext = True,
+        cert: str | tuple[str, str] | tuple[str, str, str] | None = None,
+        proxy: str | httpx.Proxy | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        client_id: str | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        limits: httpx.Limits = DEFAULT_LIMITS,
+        follow_redirects: bool = True,
+    ) -> None:
+        if not isinstance(base_url, str):
+            raise TypeError(f"base_url must be a str, not {type(base_url).__name__}")
+        clean_url, url_auth = _split_userinfo(base_url.strip())
+        if auth is not None and url_auth is not None:
+            raise ValueError("pass credentials either in base_url or as auth=, not both")
+        if token is not None and not isinstance(token, str):
+            raise TypeError(f"token must be a str, not {type(token).__name__}")
+        if isinstance(auth, tuple) and (
+            len(auth) != 2 or not all(isinstance(a, str) for a in auth)
+        ):
+            raise TypeError("auth must be a (username, password) tuple of str, or an httpx.Auth")
+        self._base_url = clean_url.rstrip("/")
+        self._client_id = check_optional_str(client_id, "client_id") or f"i3x-{uuid.uuid4()}"
+        self._options = Options(
+            timeout=self._as_timeout(timeout),
+            max_retries=check_positive_int(max_retries, "max_retries", minimum=0),
+            batch_size=check_positive_int(batch_size, "batch_size"),
+            max_concurrency=check_positive_int(max_concurrency, "max_concurrency"),
+        )
+        all_headers = {"User-Agent": f"i3x-python/{__version__}", "Accept": "application/json"}
+        all_headers.update(headers or {})
+        if token:
+            all_headers["Authorization"] = f"Bearer {token}"
+        self._http_kwargs: dict[str, Any] = {
+            "auth": auth if auth is not None else url_auth,
+            "headers": all_headers,
+            "verify": _ssl_context(verify, cert),
+            "proxy": proxy,
+            "limits": limits,
+            "timeout": self._options.timeout,
+            "follow_redirects": follow_redirects,
+        }
+        self._state = ClientState()
+
+    # ---------------------------------------------------------------- configuration
+
+    @staticmethod
+    def _as_timeout(timeout: Timeout) -> httpx.Timeout:
+        if isinstance(timeout, httpx.Timeout):
+            return timeout
+        if timeout is None:
+            return httpx.Timeout(None)
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+            raise TypeError(
+                f"timeout must be a number of seconds or an httpx.Timeout, not {type(timeout).__name__}"
+            )
+        if timeout <= 0:
+            raise ValueError(f"timeout must be > 0 seconds, got {timeout}")
+        return httpx.Timeout(float(timeout))
+
+    def _copy_with(
+        self, timeout: Timeout | None, max_retries: int | None, batch_size: int | None
+    ) -> Any:
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        changes: dict[str, Any] = {}
+        if timeout is not None:
+            changes["timeout"] = self._as_timeout(timeout)
+        if max_retries is not None:
+            changes["max_retries"] = check_positive_int(max_retries, "max_retries", minimum=0)
+        if batch_size is not None:
+            changes["batch_size"] = check_positive_int(batch_size, "batch_size")
+        clone._options = replace(self._options, **changes)
+        return clone
+
+    @property
+    def base_url(self) -> str:
+        """The base URL given to the client (credentials removed)."""
+        return self._base_url
+
+    @property
+    def api_url(self) -> str | None:
+        """The API root in use (``base_url`` or ``base_url + "/v1"``), once connected."""
+        return self._state.api_root
+
+    @property
+    def client_id(self) -> str:
+        """The id that scopes this client's subscriptions on the server."""
+        return self._client_id
+
+    @property
+    def server_info(self) -> ServerInfo | None:
+        """What ``GET /info`` said at :meth:`connect`, or ``None`` before."""
+        return self._state.server_info
+
+    @property
+    def timeout(self) -> httpx.Timeout:
+        """The timeout of each request."""
+        return self._options.timeout
+
+    @property
+    def max_retries(self) -> int:
+        """Retries after a failed attempt (0: none)."""
+        return self._options.max_retries
+
+    def __repr__(self) -> str:
+        state = "connected" if self._state.api_root else "not connected"
+        return f"{type(self).__name__}({self._base_url!r}, {state})"
+
+    # ------------------------------------------------------------------- callbacks
+
+    def _callback(self, name: str) -> Callable[..., Any] | None:
+        return self._state.callbacks.get(name)
+
+    @property
+    def on_connect(self) -> Callable[..., Any] | None:
+        """Called as ``on_connect(client)`` after a successful connection."""
+        return self._callback("on_connect")
+
+    @on_connect.setter
+    def on_connect(self, fn: Callable[..., Any] | None) -> None:
+        self._state.callbacks["on_connect"] = fn
+
+    @property
+    def on_disconnect(self) -> Callable[..., Any] | None:
+        """Called as ``on_disconnect(client)`` after disconnection."""
+        return self._callback("on_disconnect")
+
+    @on_disconnect.setter
+    def on_disconnect(self, fn: Callable[..., Any] | None) -> None:
+        self._state.callbacks["on_disconnect"] = fn
+
+    @property
+    def on_value_change(self) -> Callable[..., Any] | None:
+        """Called as ``on_value_change(client, change)`` for each subscribed change."""
+        return self._callback("on_value_change")
+
+    @on_value_change.setter
+    def on_value_change(self, fn: Callable[..., Any] | None) -> None:
+        self._state.callbacks["on_value_change"] = fn
+
+    @property
+    def on_subscribe(self) -> Callable[..., Any] | None:
+        """Called as ``on_subscribe(client, subscription)`` after ``subscribe()``."""
+        return self._callback("on_subscribe")
+
+    @on_subscribe.setter
+    def on_subscribe(self, fn: Callable[..., Any] | None) -> None:
+        self._state.callbacks["on_subscribe"] = fn
+
+    @property
+    def on_error(self) -> Callable[..., Any] | None:
+        """Called as ``on_error(client, error)`` for stream and subscription errors and gap notices."""
+        return self._callback("on_error")
+
+    @on_error.setter
+    def on_error(self, fn: Callable[..., Any] | None) -> None:
+        self._state.callbacks["on_error"] = fn
+
+    # --------------------------------------------------------------------- requests
+
+    def _url(self, call: Call[Any]) -> str:
+        root = call.root or self._state.api_root
+        assert root is not None, "flows that need a connection run after connect"
+        return root + call.path
+
+    @staticmethod
+    def _retry_after(response: httpx.Response) -> float | None:
+        from ._retry import parse_retry_after
+
+        return parse_retry_after(response.headers.get("retry-after"))
+
+    # ------------------------------------------------------------------ connection
+
+    def _connect_flow(self) -> Flow[ServerInfo]:
+        base = self._base_url
+        roots = [base] if base.endswith(_VERSION_SEGMENT) else [base, base + "/v1"]
+        problems: list[I3XError] = []
+        for root in roots:
+            try:
+                response = yield Call("GET", "/info", parse=_raw, root=root)
+                raise_for_status(response)
+            except APIStatusError as exc:
+                if exc.status_code in (404, 405):
+                    problems.append(exc)
+                    continue
+                raise
+            try:
+                info, _ = decode_result(response, ServerInfo, "ServerInfo")
+            except InvalidServerResponseError as exc:
+                problems.append(exc)
+                continue
+            if not isinstance(info, ServerInfo):
+                problems.append(InvalidServerResponseError("empty /info answer"))
+                continue
+            self._set_connected(root, info)
+            return info
+        if all(isinstance(p, APIStatusError) for p in problems):
+            raise UnsupportedVersionError(
+                f"{base} has no GET /info (HTTP {problems[-1].status_code}): it is either a "
+                "pre-release (alpha) i3X server, which this SDK does not support (upgrade the "
+                "server to i3X 1.0), or not the API's base URL. i3X serves its API under "
+                "{base}/v1; pass that base.",
+                problems[-1].status_code,
+                method="GET",
+                url=base + "/info",
+            )
+        last = next(p for p in reversed(problems) if isinstance(p, InvalidServerResponseError))
+        raise InvalidServerResponseError(
+            f"{base} answered GET /info, but not with an i3X document ({last.message}). "
+            "The base URL most likely points at something else: a web page, a login portal "
+            "or a gateway. Pass the i3X API's base URL, such as https://host/ or https://host/v1.",
+            last.status_code,
+            method="GET",
+            url=last.url or base + "/info",
+        ) from last
+
+    def _set_connected(self, root: str, info: ServerInfo) -> None:
+        with self._state.lock:
+            self._state.api_root = root
+            self._state.server_info = info
+            self._state.is_beta = info.is_beta
+            if info.is_beta:
+                self._state.warnings.append(
+                    f"{root} is a pre-release (beta) i3X server (serverVersion="
+                    f"{info.server_version!r}); beta support is deprecated and will be removed. "
+                    "Upgrade the server to i3X 1.0."
+                )
+
+    def _take_warnings(self) -> list[str]:
+        with self._state.lock:
+            pending, self._state.warnings = self._state.warnings, []
+        return pending
+
+    def _forget_connection(self) -> None:
+        with self._state.lock:
+            self._state.api_root = None
+            self._state.server_info = None
+            self._state.is_beta = False
+
+    # ------------------------------------------------------------------ primitives
+
+    def _get_result(
+        self, path: str, tp: Any, what: str, params: dict[str, str] | None = None
+    ) -> Flow[Any]:
+        def parse(response: httpx.Response) -> Any:
+            result, _ = decode_result(response, tp, what)
+            return result if result is not None else []
+
+        result = yield Call("GET", path, parse=parse, params=params)
+        return result
+
+    def _bulk(
+        self,
+        path: str,
+        keys: Sequence[str],
+        body: Callable[[list[str]], dict[str, Any]],
+        item_type: Any,
+        what: str,
+        *,
+        idempotent: bool = True,
+        method: str = "POST",
+        batch: bool = True,
+    ) -> Flow[tuple[list[tuple[str, Any]], ResponseDetail | None]]:
+        """Send a bulk request (in batches) and pair every key with its result.
+
+        Raises :class:`~i3x.BulkError` with every item when any item failed.
+        """
+        chunks = _batched(keys, self._options.batch_size) if batch else [list(keys)]
+
+        def call_for(chunk: list[str]) -> Call[Any]:
+            def parse(response: httpx.Response) -> Any:
+                envelope = decode_bulk(response, item_type, what)
+                return bulk_results(response, envelope, chunk, what=what)
+
+            return Call(method, path, parse=parse, json=body(chunk), idempotent=idempotent)
+
+        if len(chunks) == 1:
+            outcomes = [(yield from self._attempt(call_for(chunks[0])))]
+        else:
+            outcomes = yield Batch(tuple(call_for(c) for c in chunks))
+        return self._merge(outcomes, chunks, what)
+
+    @staticmethod
+    def _attempt(call: Call[Any]) -> Flow[Any]:
+        # One call as a batch outcome: its result or the error it raised.
+        try:
+            return (yield call)
+        except BulkError as exc:
+            return exc
+
+    @staticmethod
+    def _merge(
+        outcomes: Sequence[Any], chunks: Sequence[Sequence[str]], what: str
+    ) -> tuple[list[tuple[str, Any]], ResponseDetail | None]:
+        pairs: list[tuple[str, Any]] = []
+        detail: ResponseDetail | None = None
+        failures: list[BulkError] = []
+        for outcome in outcomes:
+            if isinstance(outcome, BulkError):
+                failures.append(outcome)
+            elif isinstance(outcome, BaseException):
+                raise outcome
+            else:
+                chunk_pairs, chunk_detail = outcome
+                pairs.extend(chunk_pairs)
+                detail = detail or chunk_detail
+                failures.append(
+                    BulkError(
+                        "",
+                        items=[
+                            BulkItem(success=True, element_id=k, result=v) for k, v in chunk_pairs
+                        ],
+                        errors={},
+                        results=dict(chunk_pairs),
+                    )
+                )
+        if any(f.errors for f in failures):
+            total = sum(len(c) for c in chunks)
+            raise merge_bulk_errors(failures, total, what)
+        return pairs, detail
+
+    def _single(
+        self, flow: Flow[tuple[list[tuple[str, Any]], ResponseDetail | None]], key: str
+    ) -> Flow[tuple[Any, ResponseDetail | None]]:
+        try:
+            pairs, detail = yield from flow
+        except BulkError as exc:
+            raise exc.errors[key] from None
+        return pairs[0][1], detail
+
+    # ----------------------------------------------------------------- exploration
+
+    def _get_info(self) -> Flow[ServerInfo]:
+        def parse(response: httpx.Response) -> ServerInfo:
+            info, _ = decode_result(response, ServerInfo, "ServerInfo")
+            return as_model(ServerInfo, info, response, "ServerInfo")
+
+        info: ServerInfo = yield Call("GET", "/info", parse=parse)
+        return info
+
+    def _get_namespaces(self) -> Flow[list[Namespace]]:
+        result: list[Namespace] = yield from self._get_result(
+            "/namespaces", list[Namespace], "Namespace"
+        )
+        return result
+
+    def _get_object_types(self, namespace_uri: str | None) -> Flow[list[ObjectType]]:
+        uri = check_optional_str(namespace_uri, "namespace_uri")
+        params = {"namespaceUri": uri} if uri else None
+        result: list[ObjectType] = yield from self._get_result(
+            "/objecttypes", list[ObjectType], "ObjectType", params
+        )
+        return result
+
+    def _query_object_types(self, element_ids: Iterable[str]) -> Flow[list[ObjectType]]:
+        ids = check_ids(element_ids, "element_ids")
+        pairs, _ = yield from self._bulk(
+            "/objecttypes/query", ids, lambda c: {"elementIds": c}, ObjectType, "object types"
+        )
+        return [v for _, v in pairs]
+
+    def _get_relationship_types(self, namespace_uri: str | None) -> Flow[list[RelationshipType]]:
+        uri = check_optional_str(namespace_uri, "namespace_uri")
+        params = {"namespaceUri": uri} if uri else None
+        result: list[RelationshipType] = yield from self._get_result(
+            "/relationshiptypes", list[RelationshipType], "RelationshipType", params
+        )
+        return result
+
+    def _query_relationship_types(self, element_ids: Iterable[str]) -> Flow[list[RelationshipType]]:
+        ids = check_ids(element_ids, "element_ids")
+        pairs, _ = yield from self._bulk(
+            "/relationshiptypes/query",
+            ids,
+            lambda c: {"elementIds": c},
+            RelationshipType,
+            "relationship types",
+        )
+        return [v for _, v in pairs]
+
+    def _get_objects(
+        self,
+        type_id: str | None,
+        include_metadata: bool,
+        root: bool | None,
+        type_element_id: str | None = None,
+    ) -> Flow[list[ObjectInstance]]:
+        if type_id is not None and type_element_id is not None and type_id != type_element_id:
+            raise ValueError("pass type_id or type_element_id (the same filter), not both")
+        type_filter = check_optional_str(
+            type_id if type_id is not None else type_element_id, "type_id"
+        )
+        params: dict[str, str] = {}
+        if type_filter is not None:
+            params["typeElementId"] = type_filter
+        if check_bool(include_metadata, "include_metadata"):
+            params["includeMetadata"] = "true"
+        if root is not None:
+            params["root"] = "true" if check_bool(root, "root") else "false"
+        result: list[ObjectInstance] = yield from self._get_result(
+            "/objects", list[ObjectInstance], "ObjectInstance", params or None
+        )
+        return result
+
+    def _list_objects(
+        self, element_ids: Iterable[str], include_metadata: bool
+    ) -> Flow[list[ObjectInstance]]:
+        ids = check_ids(element_ids, "element_ids")
+        meta = check_bool(include_metadata, "include_metadata")
+        pairs, _ = yield from self._bulk(
+            "/objects/list",
+            ids,
+            lambda c: {"elementIds": c, "includeMetadata": meta},
+            ObjectInstance,
+            "objects",
+        )
+        return [v for _, v in pairs]
+
+    def _get_object(self, element_id: str, include_metadata: bool) -> Flow[ObjectInstance]:
+        key = check_id(element_id, "element_id")
+        meta = check_bool(include_metadata, "include_metadata")
+        result, _ = yield from self._single(
+            self._bulk(
+                "/objects/list",
+                [key],
+                lambda c: {"elementIds": c, "includeMetadata": meta},
+                ObjectInstance,
+                "objects",
+            ),
+            key,
+        )
+        found: ObjectInstance = result
+        return found
+
+    def _get_related_objects(
+        self, element_ids: Iterable[str], relationship_type: str | None, include_metadata: bool
+    ) -> Flow[list[RelatedObject]]:
+        ids = check_ids(element_ids, "element_ids")
+        rel = check_optional_str(relationship_type, "relationship_type")
+        meta = check_bool(include_metadata, "include_metadata")
+
+        def body(chunk: list[str]) -> dict[str, Any]:
+            data: dict[str, Any] = {"elementIds": chunk, "includeMetadata": meta}
+            if rel is not None:
+                data["relationshipType"] = rel
+            return data
+
+        pairs, _ = yield from self._bulk(
+            "/objects/related", ids, body, list[RelatedObject], "related-object queries"
+        )
+        return [obj for _, objs in pairs for obj in (objs or [])]
+
+    # ---------------------------------------------------------------------- values
+
+    @staticmethod
+    def _value_of(
+        key: str, result: Any, detail: ResponseDetail | None, response: httpx.Response | None = None
+    ) -> LastKnownValue:
+        data = dict(result) if isinstance(result, Mapping) else {"value": result}
+        data["elementId"] = key
+        if detail is not None and data.get("responseDetail") is None:
+            data["responseDetail"] = detail.to_dict()
+        try:
+            return LastKnownValue.from_dict(data)
+        except ValueError as exc:
+            from ._exceptions import ResponseValidationError
+
+            raise ResponseValidationError(
+                f"the value of {key!r} does not fit LastKnownValue: {exc.__class__.__name__}"
+            ) from None
+
+    def _values(
+        self, path: str, ids: list[str], body: Callable[[list[str]], dict[str, Any]], what: str
+    ) -> Flow[dict[str, LastKnownValue]]:
+        pairs, detail = yield from self._bulk(path, ids, body, dict[str, Any], what)
+        return {key: self._value_of(key, result, detail) for key, result in pairs}
+
+    def _get_values(
+        self, element_ids: Iterable[str], max_depth: int
+    ) -> Flow[dict[str, LastKnownValue]]:
+        ids = check_ids(element_ids, "element_ids")
+        depth = check_depth(max_depth)
+        return (
+            yield from self._values(
+                "/objects/value", ids, lambda c: {"elementIds": c, "maxDepth": depth}, "values"
+            )
+        )
+
+    def _get_value(self, element_id: str, max_depth: int) -> Flow[LastKnownValue]:
+        key = check_id(element_id, "element_id")
+        depth = check_depth(max_depth)
+        try:
+            values = yield from self._values(
+                "/objects/value", [key], lambda c: {"elementIds": c, "maxDepth": depth}, "values"
+            )
+        except BulkError as exc:
+            raise exc.errors[key] from None
+        return values[key]
+
+    def _history_body(
+        self, start_time: Any, end_time: Any, max_depth: int
+    ) -> Callable[[list[str]], dict[str, Any]]:
+        start = HISTORY_EPOCH if start_time is None else check_time(start_time, "start_time")
+        # Two independent 1.0 servers answer 400 without endTime: no end means now.
+        end = check_time(datetime.now(timezone.utc) if end_time is None else end_time, "end_time")
+        if start > end and start_time is not None and end_time is not None:
+            raise ValueError(f"start_time ({start}) is after end_time ({end})")
+        depth = check_depth(max_depth)
+        return lambda c: {"elementIds": c, "startTime": start, "endTime": end, "maxDepth": depth}
+
+    def _get_history(
+        self, element_id: str, start_time: Any, end_time: Any, max_depth: int
+    ) -> Flow[LastKnownValue]:
+        key = check_id(element_id, "element_id")
+        body = self._history_body(start_time, end_time, max_depth)
+        try:
+            values = yield from self._values("/objects/history", [key], body, "histories")
+        except BulkError as exc:
+            raise exc.errors[key] from None
+        return values[key]
+
+    def _get_histories(
+        self, element_ids: Iterable[str], start_time: Any, end_time: Any, max_depth: int
+    ) -> Flow[dict[str, LastKnownValue]]:
+        ids = check_ids(element_ids, "element_ids")
+        body = self._history_body(start_time, end_time, max_depth)
+        return (yield from self._values("/objects/history", ids, body, "histories"))
+
+    # ---------------------------------------------------------------------- writes
+
+    @staticmethod
+    def _vqt_body(
+        value: Any,
+        quality: str | None,
+        timestamp: Any,
+        *,
+        require_timestamp: bool = False,
+        name: str = "value",
+    ) -> dict[str, Any]:
+        """The wire VQT for a write.
+
+        An :class:`~i3x.VQT` is written as the VQT it is; anything else (a number,
+        a string, a dict such as ``{"temperature": 72.5}``...) is the value itself.
+        """
+        if isinstance(value, VQT):
+            body: dict[str, Any] = {"value": value.value, "quality": value.quality}
+            if value.timestamp is not None:
+                body["timestamp"] = check_time(value.timestamp, f"{name}.timestamp")
+        else:
+            body = {"value": value}
+        if quality is not None:
+            body["quality"] = check_id(quality, "quality")
+        if timestamp is not None:
+            body["timestamp"] = check_time(timestamp, "timestamp")
+        if require_timestamp and "timestamp" not in body:
+            raise ValueError(f"{name} needs a timestamp: history entries are placed in time")
+        return body
+
+    def _beta_writes(self, updates: list[tuple[str, dict[str, Any]]]) -> Flow[None]:
+        # Beta servers have no bulk write: one PUT /objects/{id}/value per element.
+        def call_for(key: str, vqt: dict[str, Any]) -> Call[Any]:
+            return Call(
+                "PUT",
+                f"/objects/{quote(key, safe='')}/value",
+                parse=_raw,
+                json=vqt,
+                idempotent=False,
+            )
+
+        if len(updates) == 1:
+            yield call_for(*updates[0])
+            return
+        outcomes = yield Batch(tuple(call_for(k, v) for k, v in updates))
+        errors = {
+            k: o for (k, _), o in zip(updates, outcomes, strict=True) if isinstance(o, I3XError)
+        }
+        if errors:
+            items: list[BulkItem[Any]] = [
+                BulkItem(success=k not in errors, element_id=k) for k, _ in updates
+            ]
+            raise BulkError(
+                f"{len(errors)} of {len(updates)} writes failed: "
+                + "; ".join(f"{k!r}: {e.message}" for k, e in errors.items()),
+                items=items,
+                errors=errors,
+                results={k: None for k, _ in updates if k not in errors},
+            )
+
+    def _write_values(self, updates: list[tuple[str, dict[str, Any]]]) -> Flow[None]:
+        if self._state.is_beta:
+            yield from self._beta_writes(updates)
+            return
+        by_key = dict(updates)
+        yield from self._bulk(
+            "/objects/value",
+            [k for k, _ in updates],
+            lambda c: {"updates": [{"elementId": k, "value": by_key[k]} for k in c]},
+            Any,
+            "writes",
+            idempotent=False,
+            method="PUT",
+            batch=False,
+        )
+
+    def _update_value(
+        self, element_id: str, value: Any, quality: str | None, timestamp: Any
+    ) -> Flow[None]:
+        key = check_id(element_id, "element_id")
+        body = self._vqt_body(value, quality, timestamp)
+        try:
+            yield from self._write_values([(key, body)])
+        except BulkError as exc:
+            raise exc.errors[key] from None
+
+    def _update_values(self, updates: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> Flow[None]:
+        given: object = updates  # checked at run time: callers are not all type-checked
+        if isinstance(given, str | bytes) or not isinstance(updates, Mapping | Iterable):
+            raise TypeError(
+                f"updates must be a mapping of element id to value, not {type(updates).__name__}"
+            )
+        pairs = list(updates.items()) if isinstance(updates, Mapping) else list(updates)
+        if not pairs:
+            raise ValueError("updates must not be empty")
+        bodies = []
+        for i, pair in enumerate(pairs):
+            if not isinstance(pair, tuple) or len(pair) != 2:
+                raise TypeError(f"updates[{i}] must be an (element_id, value) pair")
+            bodies.append(
+                (
+                    check_id(pair[0], f"updates[{i}] element id"),
+                    self._vqt_body(pair[1], None, None, name=f"updates[{pair[0]!r}]"),
+                )
+            )
+        yield from self._write_values(bodies)
+
+    def _update_history(self, element_id: str, value: Any) -> Flow[None]:
+        key = check_id(element_id, "element_id")
+        entries = list(value) if isinstance(value, list | tuple) else [value]
+        if not entries:
+            raise ValueError("value must hold at least one VQT")
+        bodies = []
+        for i, entry in enumerate(entries):
+            name = "value" if len(entries) == 1 else f"value[{i}]"
+            if isinstance(entry, Mapping):
+                try:
+                    entry = VQT.from_dict(entry)  # noqa: PLW2901 - normalised in place
+                except ValueError:
+                    raise ValueError(
+                        f"{name} must be a VQT or a dict with value, quality and timestamp"
+                    ) from None
+            if not isinstance(entry, VQT):
+                raise TypeError(
+                    f"{name} must be an i3x.VQT (history entries need a timestamp), not {type(entry).__name__}"
+                )
+            bodies.append(
+                {
+                    "elementId": key,
+                    "value": self._vqt_body(entry, None, None, require_timestamp=True, name=name),
+                }
+            )
+
+        def parse(response: httpx.Response) -> None:
+            envelope = decode_bulk(response, Any, "history writes")
+            keys = [key] * len(bodies)
+            try:
+                bulk_results(response, envelope, keys, what="history writes")
+            except BulkError as exc:
+                first = next(iter(exc.errors.values()))
+                raise first from None
+
+        yield Call(
+            "PUT", "/objects/history", parse=parse, json={"updates": bodies}, idempotent=False
+        )
+
+    # --------------------------------------------------------------- subscriptions
+
+    def _subscription_body(self, subscription_id: str, **extra: Any) -> dict[str, Any]:
+        return {"clientId": self._client_id, "subscriptionId": subscription_id, **extra}
+
+    def _create_subscription(self, display_name: str | None) -> Flow[str]:
+        name = check_optional_str(display_name, "display_name")
+
+        def parse(response: httpx.Response) -> str:
+            result, _ = decode_result(response, dict[str, Any], "CreateSubscriptionResponse")
+            sub_id = result.get("subscriptionId") if isinstance(result, Mapping) else None
+            if not isinstance(sub_id, str) or not sub_id:
+                method, url = request_label(response.request)
+                raise InvalidServerResponseError(
+                    "the server created a subscription but sent no subscriptionId",
+                    response.status_code,
+                    method=method,
+                    url=url,
+                )
+            return sub_id
+
+        body: dict[str, Any] = {"clientId": self._client_id}
+        if name is not None:
+            body["displayName"] = name
+        sub_id: str = yield Call("POST", "/subscriptions", parse=parse, json=body, idempotent=False)
+        with self._state.lock:
+            self._state.subscriptions[sub_id] = SubscriptionRecord(
+                sub_id, name, datetime.now(timezone.utc)
+            )
+        return sub_id
+
+    def _register_items(
+        self, subscription_id: str, element_ids: Iterable[str], max_depth: int
+    ) -> Flow[None]:
+        sub_id = subscription_key(subscription_id, "subscription_id")
+        ids = check_ids(element_ids, "element_ids")
+        depth = check_depth(max_depth)
+        accepted: list[str] = []
+        try:
+            yield from self._bulk(
+                "/subscriptions/register",
+                ids,
+                lambda c: self._subscription_body(sub_id, elementIds=c, maxDepth=depth),
+                Any,
+                "registrations",
+                idempotent=False,
+            )
+            accepted = ids
+        except BulkError as exc:
+            accepted = list(exc.results)
+            raise
+        finally:
+            # What the server accepted is monitored even when other ids failed.
+            with self._state.lock:
+                record = self._state.subscriptions.get(sub_id)
+                if record is not None:
+                    record.monitored.update(dict.fromkeys(accepted, depth))
+
+    def _unregister_items(self, subscription_id: str, element_ids: Iterable[str]) -> Flow[None]:
+        sub_id = subscription_key(subscription_id, "subscription_id")
+        ids = check_ids(element_ids, "element_ids")
+        yield from self._bulk(
+            "/subscriptions/unregister",
+            ids,
+            lambda c: self._subscription_body(sub_id, elementIds=c),
+            Any,
+            "unregistrations",
+            idempotent=False,
+        )
+        with self._state.lock:
+            record = self._state.subscriptions.get(sub_id)
+            if record is not None:
+                for key in ids:
+                    record.monitored.pop(key, None)
+
+    def _known(self, subscription: Subscription) -> Subscription:
+        """Fill in what this client knows and the server does not say."""
+        record = self._state.subscriptions.get(subscription.subscription_id)
+        extra: dict[str, Any] = {}
+        if record is not None:
+            extra["created"] = record.created
+            if subscription.display_name is None:
+                extra["display_name"] = record.display_name
+        extra.update(self._live_facts(subscription.subscription_id))
+        return replace(subscription, **extra) if extra else subscription
+
+    def _live_facts(self, subscription_id: str) -> dict[str, Any]:
+        """``is_streaming`` and ``queued_updates``, from the delivery machinery."""
+        return {}
+
+    def _list_subscriptions(
+        self, subscription_ids: Iterable[str] | None
+    ) -> Flow[list[Subscription]]:
+        if subscription_ids is None:
+            with self._state.lock:
+                ids = list(self._state.subscriptions)
+            if not ids:
+                return []
+        else:
+            ids = [
+                subscription_key(s, "subscription_ids") for s in check_ids_or_subs(subscription_ids)
+            ]
+        pairs, _ = yield from self._bulk(
+            "/subscriptions/list",
+            ids,
+            lambda c: {"clientId": self._client_id, "subscriptionIds": c},
+            Subscription,
+            "subscriptions",
+        )
+        return [self._known(v) for _, v in pairs]
+
+    def _get_subscription(self, subscription_id: str) -> Flow[Subscription]:
+        key = subscription_key(subscription_id, "subscription_id")
+        try:
+            subs = yield from self._list_subscriptions([key])
+        except BulkError as exc:
+            raise exc.errors[key] from None
+        return subs[0]
+
+    def _delete_subscriptions(self, subscription_ids: Iterable[str]) -> Flow[None]:
+        ids = [subscription_key(s, "subscription_ids") for s in check_ids_or_subs(subscription_ids)]
+        try:
+            yield from self._bulk(
+                "/subscriptions/delete",
+                ids,
+                lambda c: {"clientId": self._client_id, "subscriptionIds": c},
+                Any,
+                "deletions",
+                idempotent=False,
+            )
+        finally:
+            with self._state.lock:
+                for key in ids:
+                    self._state.subscriptions.pop(key, None)
+
+    def _sync_subscription(
+        self, subscription: Subscription | str, last_sequence_number: int | None
+    ) -> Flow[SyncResult]:
+        key = subscription_key(subscription)
+        if last_sequence_number is not None and (
+            isinstance(last_sequence_number, bool) or not isinstance(last_sequence_number, int)
+        ):
+            raise TypeError(
+                f"last_sequence_number must be an int, not {type(last_sequence_number).__name__}"
+            )
+        if last_sequence_number is not None and last_sequence_number < -1:
+            raise ValueError(
+                f"last_sequence_number must be >= -1 (-1 clears the queue), got {last_sequence_number}"
+            )
+        self._check_no_stream(key)
+        with self._state.lock:
+            record = self._state.subscriptions.get(key)
+            ack = (
+                last_sequence_number
+                if last_sequence_number is not None
+                else (record.next_ack if record else None)
+            )
+        body = self._subscription_body(key)
+        if ack is not None:
+            body["lastSequenceNumber"] = ack
+
+        def parse(response: httpx.Response) -> SyncResult:
+            result, detail = decode_result(response, list[SyncBatch], "SyncBatch")
+            batches = sorted(result or [], key=lambda b: b.sequence_number)
+            gap = None
+            if response.status_code == 206:
+                gap = self._gap(key, ack, batches, detail)
+            return SyncResult(batches, response_detail=detail, gap=gap)
+
+        # Sync is safe to repeat: unacknowledged batches come again, except after -1.
+        synced: SyncResult = yield Call(
+            "POST", "/subscriptions/sync", parse=parse, json=body, idempotent=ack != -1
+        )
+        with self._state.lock:
+            record = self._state.subscriptions.get(key)
+            if record is not None:
+                if ack == -1:
+                    record.next_ack = None
+                elif synced:
+                    record.next_ack = synced.last_sequence_number
+                else:
+                    record.next_ack = ack
+        return synced
+
+    def _check_no_stream(self, subscription_id: str) -> None:
+        """Refuse to sync a subscription this client is streaming (overridden by clients)."""
+
+    @staticmethod
+    def _gap(
+        key: str, ack: int | None, batches: Sequence[SyncBatch], detail: ResponseDetail | None
+    ) -> UpdatesLostError:
+        first = ack + 1 if ack is not None and ack >= 0 else None
+        last = batches[0].sequence_number - 1 if batches else None
+        if first is not None and last is not None and last < first:
+            first = last = None
+        said = detail.detail if detail is not None and detail.detail else "queue overflow"
+        span = (
+            f"sequence numbers {first}..{last}"
+            if first is not None and last is not None
+            else "an unknown range"
+        )
+        return UpdatesLostError(
+            f"the server dropped updates of subscription {key} ({span}): {said}",
+            first=first,
+            last=last,
+            subscription_id=key,
+            status_code=206,
+            title=detail.title if detail else None,
+            detail=said,
+        )
+
+
+def check_ids_or_subs(value: Any) -> list[Any]:
+    """A non-empty collection of subscription ids or :class:`~i3x.Subscription` objects."""
+    if isinstance(value, str | bytes | Subscription) or not isinstance(value, Iterable):
+        raise TypeError(f"subscription_ids must be a list of ids, not {type(value).__name__}")
+    items = list(value)
+    if not items:
+        raise ValueError("subscription_ids must not be empty")
+    return items
+
+
+def ensure_subscription_error(exc: BaseException, subscription_id: str) -> SubscriptionError:
+    """Wrap anything into a :class:`~i3x.SubscriptionError` for ``on_error``."""
+    if isinstance(exc, SubscriptionError):
+        return exc
+    error = SubscriptionError(str(exc), subscription_id=subscription_id)
+    error.__cause__ = exc
+    return error

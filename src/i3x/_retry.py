@@ -1,0 +1,99 @@
+"""When to retry and how long to wait: one place for both clients' tenacity loops.
+
+Retried: connection failures and timeouts, and the statuses 408, 429, 502, 503
+and 504. Reads (GET and the read-only POST queries, sync included) are retried
+on all of them; writes and calls that create state only when the request
+cannot have reached the server (it could not connect, or waited for a pool
+slot), since the server may otherwise have applied it. A ``Retry-After`` header
+(seconds or an HTTP date) wins over the computed backoff, up to a cap.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import timezone
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from tenacity import (
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from ._constants import INITIAL_RETRY_DELAY, MAX_RETRY_AFTER, MAX_RETRY_DELAY, RETRYABLE_STATUSES
+from ._exceptions import APIStatusError, ConnectionError, I3XError
+
+__all__ = ["parse_retry_after", "should_retry", "retry_args"]
+
+logger = logging.getLogger("i3x")
+
+_backoff = wait_exponential_jitter(
+    initial=INITIAL_RETRY_DELAY, max=MAX_RETRY_DELAY, jitter=INITIAL_RETRY_DELAY
+)
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date)."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    current = now if now is not None else time.time()
+    return max(0.0, when.timestamp() - current)
+
+
+def should_retry(exc: BaseException, *, idempotent: bool) -> bool:
+    """Whether a failed attempt may be sent again."""
+    if not isinstance(exc, I3XError):
+        return False
+    if getattr(exc, "reached_server", True) is False:
+        return True
+    if not idempotent:
+        return False
+    if isinstance(exc, ConnectionError):
+        return True
+    return isinstance(exc, APIStatusError) and exc.status_code in RETRYABLE_STATUSES
+
+
+def _wait(state: RetryCallState) -> float:
+    exc = state.outcome.exception() if state.outcome is not None else None
+    retry_after: float | None = getattr(exc, "retry_after", None)
+    if retry_after is not None and retry_after <= MAX_RETRY_AFTER:
+        return retry_after
+    return float(_backoff(state))
+
+
+def _log_retry(state: RetryCallState) -> None:
+    exc = state.outcome.exception() if state.outcome is not None else None
+    wait = state.next_action.sleep if state.next_action is not None else 0.0
+    logger.info("retrying in %.2f s after attempt %d failed: %s", wait, state.attempt_number, exc)
+
+
+def retry_args(
+    *,
+    max_retries: int,
+    idempotent: bool,
+    sleep: Callable[[float], None] | Callable[[float], Awaitable[None]],
+) -> dict[str, Any]:
+    """Keyword arguments for ``tenacity.Retrying`` and ``tenacity.AsyncRetrying``."""
+    return {
+        "stop": stop_after_attempt(max_retries + 1),
+        "wait": _wait,
+        "retry": retry_if_exception(lambda e: should_retry(e, idempotent=idempotent)),
+        "sleep": sleep,
+        "before_sleep": _log_retry,
+        "reraise": True,
+    }
