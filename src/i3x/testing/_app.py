@@ -1,0 +1,679 @@
+"""The Starlette app: every i3X 1.0 endpoint under /v1, the envelopes and the SSE stream.
+
+Middleware, outermost first: gzip (every JSON answer compressed when asked; SSE is left
+alone by Starlette), the request log, fault injection, authentication. Errors of any
+kind, including unknown routes (404) and wrong methods (405), leave in the i3X failure
+envelope.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from ._faults import ConnectionCut, FaultMiddleware, Faults, StreamFault
+from ._middleware import AuthMiddleware, RequestLog, RequestLogMiddleware
+from ._space import QUALITIES, AddressSpace, Quality, Reading, utc_now
+from ._subscriptions import (
+    StreamHandle,
+    StreamOpenError,
+    SubscriptionManager,
+    SubscriptionNotFound,
+)
+from ._wire import (
+    ApiError,
+    CreateSubscriptionRequest,
+    ElementIdsRequest,
+    HistoryRequest,
+    ObjectsListRequest,
+    RegisterRequest,
+    RelatedRequest,
+    SubscriptionIdsRequest,
+    SubscriptionRequest,
+    SyncRequest,
+    UnregisterRequest,
+    UpdateHistoryRequest,
+    UpdateValueRequest,
+    ValueRequest,
+    bulk_error,
+    bulk_ok,
+    bulk_response,
+    current_value_json,
+    error_body,
+    json_response,
+    object_json,
+    object_type_json,
+    parse_json,
+    parse_model,
+    parse_timestamp,
+    relationship_type_json,
+    success_response,
+    vqt_json,
+)
+
+__all__ = ["Capabilities", "SERVER_NAME", "SERVER_VERSION", "build_app"]
+
+SERVER_NAME = "i3x demo server"
+SERVER_VERSION = "1.0.0"
+
+_ELEMENT = "elementId"
+_SUBSCRIPTION = "subscriptionId"
+_M = TypeVar("_M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """The optional i3X features a DemoServer offers; off means 501 and false in /info."""
+
+    query_history: bool = True
+    update_current: bool = True
+    update_history: bool = True
+    stream: bool = True
+
+
+def _quality(text: str | None) -> Quality:
+    if text is None:
+        return "Good"
+    if text not in QUALITIES:
+        raise ApiError(400, f"quality: must be one of {', '.join(QUALITIES)}, not {text!r}")
+    return text
+
+
+def _bool_param(request: Request, name: str) -> bool | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    lowered = raw.lower()
+    if lowered in ("true", "1"):
+        return True
+    if lowered in ("false", "0"):
+        return False
+    raise ApiError(400, f"{name}: must be true or false, not {raw!r}")
+
+
+async def _body(request: Request, model: type[_M]) -> _M:
+    return parse_model(await request.body(), model)
+
+
+class _EventStream(StreamingResponse):
+    """The SSE body of one subscription stream: queued batches first, then live ones."""
+
+    def __init__(
+        self,
+        subscriptions: SubscriptionManager,
+        handle: StreamHandle,
+        keepalive: float,
+        fault: StreamFault | None,
+    ) -> None:
+        self._subscriptions = subscriptions
+        self._handle = handle
+        self._keepalive = keepalive
+        self._fault = fault
+        super().__init__(
+            self._events(),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # However the body ended (cleanly, cut, or the client went away), the
+            # subscription may be synced again and its TTL starts counting.
+            self._subscriptions.close_stream(self._handle)
+
+    async def _events(self) -> AsyncIterator[bytes]:
+        handle, fault = self._handle, self._fault
+        sent = 0
+        while not handle.has_ended():
+            if fault is not None and fault.kind == "end" and sent >= fault.events:
+                return
+            # Clear before looking at the queue: a batch queued after the look sets it again.
+            handle.wake.clear()
+            batch = self._subscriptions.next_batch(handle)
+            if batch is None:
+                if handle.has_ended():
+                    return
+                try:
+                    await asyncio.wait_for(handle.wake.wait(), self._keepalive)
+                except asyncio.TimeoutError:
+                    yield b": keepalive\n\n"
+                continue
+            payload = json.dumps(batch.updates, separators=(",", ":"), ensure_ascii=False)
+            event = b"data: " + payload.encode() + b"\n\n"
+            if fault is not None and fault.kind == "cut" and sent >= fault.events:
+                yield event[: len(event) // 2]
+                raise ConnectionCut(f"stream cut in the middle of event {sent + 1}")
+            yield event
+            sent += 1
+
+
+class _Api:
+    """The endpoint handlers; one instance per server."""
+
+    def __init__(
+        self,
+        *,
+        space: AddressSpace,
+        subscriptions: SubscriptionManager,
+        faults: Faults,
+        capabilities: Callable[[], Capabilities],
+        max_depth_limit: int | None,
+        beta: bool,
+        keepalive_interval: float,
+    ) -> None:
+        self.space = space
+        self.subscriptions = subscriptions
+        self.faults = faults
+        self.capabilities = capabilities
+        self.max_depth_limit = max_depth_limit
+        self.beta = beta
+        self.keepalive_interval = keepalive_interval
+
+    # -- info and types -------------------------------------------------------------------
+
+    async def info(self, request: Request) -> Response:
+        caps = self.capabilities()
+        return success_response(
+            request.headers,
+            {
+                "specVersion": "1.0",
+                "serverVersion": f"{SERVER_VERSION}-beta" if self.beta else SERVER_VERSION,
+                "serverName": SERVER_NAME,
+                "capabilities": {
+                    "query": {"history": caps.query_history},
+                    "update": {"current": caps.update_current, "history": caps.update_history},
+                    "subscribe": {"stream": caps.stream},
+                },
+            },
+        )
+
+    async def namespaces(self, request: Request) -> Response:
+        return success_response(
+            request.headers,
+            [{"uri": ns.uri, "displayName": ns.display_name} for ns in self.space.namespaces()],
+        )
+
+    async def object_types(self, request: Request) -> Response:
+        uri = request.query_params.get("namespaceUri")
+        return success_response(
+            request.headers,
+            [
+                object_type_json(t)
+                for t in self.space.object_types()
+                if uri is None or t.namespace_uri == uri
+            ],
+        )
+
+    async def query_object_types(self, request: Request) -> Response:
+        body = await _body(request, ElementIdsRequest)
+        items = []
+        for eid in body.element_ids:
+            found = self.space.get_object_type(eid)
+            if found is None:
+                items.append(bulk_error(_ELEMENT, eid, 404, f"Object type not found: {eid}"))
+            else:
+                items.append(bulk_ok(_ELEMENT, eid, object_type_json(found)))
+        return bulk_response(request.headers, items)
+
+    async def relationship_types(self, request: Request) -> Response:
+        uri = request.query_params.get("namespaceUri")
+        return success_response(
+            request.headers,
+            [
+                relationship_type_json(t)
+                for t in self.space.relationship_types()
+                if uri is None or t.namespace_uri == uri
+            ],
+        )
+
+    async def query_relationship_types(self, request: Request) -> Response:
+        body = await _body(request, ElementIdsRequest)
+        items = []
+        for eid in body.element_ids:
+            found = self.space.get_relationship_type(eid)
+            if found is None:
+                items.append(bulk_error(_ELEMENT, eid, 404, f"Relationship type not found: {eid}"))
+            else:
+                items.append(bulk_ok(_ELEMENT, eid, relationship_type_json(found)))
+        return bulk_response(request.headers, items)
+
+    # -- objects --------------------------------------------------------------------------
+
+    async def objects(self, request: Request) -> Response:
+        type_id = request.query_params.get("typeElementId")
+        include = bool(_bool_param(request, "includeMetadata"))
+        root = _bool_param(request, "root")
+        with self.space.lock:
+            result = [
+                object_json(self.space, obj, include_metadata=include)
+                for obj in self.space.objects()
+                if (type_id is None or obj.type_id == type_id)
+                and (not root or obj.parent_id is None)
+            ]
+        return success_response(request.headers, result)
+
+    async def list_objects(self, request: Request) -> Response:
+        body = await _body(request, ObjectsListRequest)
+        items = []
+        with self.space.lock:
+            for eid in body.element_ids:
+                obj = self.space.get_object(eid)
+                if obj is None:
+                    items.append(bulk_error(_ELEMENT, eid, 404, f"Element not found: {eid}"))
+                else:
+                    result = object_json(self.space, obj, include_metadata=body.include_metadata)
+                    items.append(bulk_ok(_ELEMENT, eid, result))
+        return bulk_response(request.headers, items)
+
+    async def related_objects(self, request: Request) -> Response:
+        body = await _body(request, RelatedRequest)
+        items = []
+        with self.space.lock:
+            for eid in body.element_ids:
+                obj = self.space.get_object(eid)
+                if obj is None:
+                    items.append(bulk_error(_ELEMENT, eid, 404, f"Element not found: {eid}"))
+                    continue
+                related = []
+                for rel, targets in obj.relationships.items():
+                    if body.relationship_type is not None and rel != body.relationship_type:
+                        continue
+                    for target_id in targets:
+                        target = self.space.get_object(target_id)
+                        assert target is not None
+                        related.append(
+                            {
+                                "sourceRelationship": rel,
+                                "object": object_json(
+                                    self.space, target, include_metadata=body.include_metadata
+                                ),
+                            }
+                        )
+                items.append(bulk_ok(_ELEMENT, eid, related))
+        return bulk_response(request.headers, items)
+
+    # -- values ---------------------------------------------------------------------------
+
+    def _depth(self, requested: int) -> int:
+        limit = self.max_depth_limit
+        if limit is not None and (requested == 0 or requested > limit):
+            return limit
+        return requested
+
+    def _cut_short(self, element_id: str, requested: int, served: int) -> bool:
+        if requested == served:
+            return False
+        wanted = self.space.descendants(element_id, requested)
+        return len(wanted) > len(self.space.descendants(element_id, served))
+
+    def _partial_detail(self, requested: int, truncated: list[str]) -> str | None:
+        if not truncated:
+            return None
+        return (
+            f"maxDepth {requested} goes beyond this server's limit of {self.max_depth_limit}; "
+            f"deeper components were left out for: {', '.join(truncated)}"
+        )
+
+    async def values(self, request: Request) -> Response:
+        if request.method == "PUT":
+            return await self._write_values(request)
+        body = await _body(request, ValueRequest)
+        depth = self._depth(body.max_depth)
+        items, truncated = [], []
+        with self.space.lock:
+            for eid in body.element_ids:
+                obj = self.space.get_object(eid)
+                if obj is None:
+                    items.append(bulk_error(_ELEMENT, eid, 404, f"Element not found: {eid}"))
+                    continue
+                result = {"isComposition": obj.is_composition}
+                result.update(current_value_json(self.space, eid, depth))
+                items.append(bulk_ok(_ELEMENT, eid, result))
+                if self._cut_short(eid, body.max_depth, depth) and eid not in truncated:
+                    truncated.append(eid)
+        return bulk_response(
+            request.headers,
+            items,
+            partial_detail=self._partial_detail(body.max_depth, truncated),
+        )
+
+    async def _write_values(self, request: Request) -> Response:
+        if not self.capabilities().update_current:
+            raise ApiError(501, "This server does not support writing current values")
+        body = await _body(request, UpdateValueRequest)
+        now = utc_now()
+        items: list[dict[str, Any]] = []
+        accepted: list[tuple[str, Reading]] = []
+        for update in body.updates:
+            eid = update.element_id
+            if eid not in self.space:
+                items.append(bulk_error(_ELEMENT, eid, 404, f"Element not found: {eid}"))
+                continue
+            try:
+                quality = _quality(update.value.quality)
+                stamp = update.value.timestamp
+                when = now if stamp is None else parse_timestamp(stamp, "timestamp")
+                self.space.check_value(eid, update.value.value, quality)
+            except ApiError as err:
+                items.append(bulk_error(_ELEMENT, eid, 400, err.detail))
+                continue
+            except ValueError as err:
+                items.append(bulk_error(_ELEMENT, eid, 400, str(err)))
+                continue
+            accepted.append((eid, Reading(update.value.value, quality, when)))
+            items.append(bulk_ok(_ELEMENT, eid, None))
+        with self.space.lock:
+            latest = dict(accepted)
+            for eid, reading in accepted:
+                # An element written twice in one request: the earlier value is history.
+                if latest[eid] is not reading:
+                    self.space.insert_history(eid, reading)
+            if latest:
+                self.space.apply(latest)
+        return bulk_response(request.headers, items)
+
+    async def history(self, request: Request) -> Response:
+        if request.method == "PUT":
+            return await self._write_history(request)
+        if not self.capabilities().query_history:
+            raise ApiError(501, "This server does not support history queries")
+        body = await _body(request, HistoryRequest)
+        start = parse_timestamp(body.start_time, "startTime")
+        end = parse_timestamp(body.end_time, "endTime")
+        if start > end:
+            raise ApiError(400, "startTime must not be after endTime")
+        depth = self._depth(body.max_depth)
+        items, truncated = [], []
+        with self.space.lock:
+            for eid in body.element_ids:
+                obj = self.space.get_object(eid)
+                if obj is None:
+                    items.append(bulk_error(_ELEMENT, eid, 404, f"Element not found: {eid}"))
+                    continue
+                result: dict[str, Any] = {
+                    "isComposition": obj.is_composition,
+                    "values": [vqt_json(r) for r in self.space.get_history(eid, start, end)],
+                }
+                below = self.space.descendants(eid, depth)
+                if below:
+                    result["components"] = {
+                        cid: {
+                            "values": [vqt_json(r) for r in self.space.get_history(cid, start, end)]
+                        }
+                        for cid, _ in below
+                    }
+                items.append(bulk_ok(_ELEMENT, eid, result))
+                if self._cut_short(eid, body.max_depth, depth) and eid not in truncated:
+                    truncated.append(eid)
+        return bulk_response(
+            request.headers,
+            items,
+            partial_detail=self._partial_detail(body.max_depth, truncated),
+        )
+
+    async def _write_history(self, request: Request) -> Response:
+        if not self.capabilities().update_history:
+            raise ApiError(501, "This server does not support writing history")
+        body = await _body(request, UpdateHistoryRequest)
+        items: list[dict[str, Any]] = []
+        for update in body.updates:
+            eid = update.element_id
+            if eid not in self.space:
+                items.append(bulk_error(_ELEMENT, eid, 404, f"Element not found: {eid}"))
+                continue
+            try:
+                quality = _quality(update.value.quality)
+                when = parse_timestamp(update.value.timestamp, "timestamp")
+                self.space.insert_history(eid, Reading(update.value.value, quality, when))
+            except ApiError as err:
+                items.append(bulk_error(_ELEMENT, eid, 400, err.detail))
+                continue
+            except ValueError as err:
+                items.append(bulk_error(_ELEMENT, eid, 400, str(err)))
+                continue
+            items.append(bulk_ok(_ELEMENT, eid, None))
+        return bulk_response(request.headers, items)
+
+    async def beta_write_value(self, request: Request) -> Response:
+        """Beta-era `PUT /objects/{elementId}/value`: the body is the bare new value."""
+        if not self.capabilities().update_current:
+            raise ApiError(501, "This server does not support writing current values")
+        eid = request.path_params["elementId"]
+        value = parse_json(await request.body())
+        if eid not in self.space:
+            raise ApiError(404, f"Element not found: {eid}")
+        try:
+            self.space.set_value(eid, value)
+        except ValueError as err:
+            raise ApiError(400, str(err)) from err
+        # The beta answer's fields, plus `result` so that a 1.0 envelope parser accepts it.
+        return json_response(
+            request.headers,
+            {"success": True, "elementId": eid, "message": "Updated successfully", "result": None},
+        )
+
+    # -- subscriptions --------------------------------------------------------------------
+
+    async def create_subscription(self, request: Request) -> Response:
+        body = await _body(request, CreateSubscriptionRequest)
+        return success_response(
+            request.headers, self.subscriptions.create(body.client_id, body.display_name)
+        )
+
+    async def register(self, request: Request) -> Response:
+        body = await _body(request, RegisterRequest)
+        depth = 1 if body.max_depth is None else body.max_depth
+        try:
+            known = self.subscriptions.register(
+                body.client_id, body.subscription_id, body.element_ids, depth
+            )
+        except SubscriptionNotFound as err:
+            raise _subscription_not_found(body.subscription_id) from err
+        items = [
+            bulk_ok(_ELEMENT, eid, None)
+            if ok
+            else bulk_error(_ELEMENT, eid, 404, f"Element not found: {eid}")
+            for eid, ok in zip(body.element_ids, known, strict=True)
+        ]
+        return bulk_response(request.headers, items)
+
+    async def unregister(self, request: Request) -> Response:
+        body = await _body(request, UnregisterRequest)
+        try:
+            found = self.subscriptions.unregister(
+                body.client_id, body.subscription_id, body.element_ids
+            )
+        except SubscriptionNotFound as err:
+            raise _subscription_not_found(body.subscription_id) from err
+        items = [
+            bulk_ok(_ELEMENT, eid, None)
+            if ok
+            else bulk_error(
+                _ELEMENT, eid, 404, f"Element is not monitored by this subscription: {eid}"
+            )
+            for eid, ok in zip(body.element_ids, found, strict=True)
+        ]
+        return bulk_response(request.headers, items)
+
+    async def list_subscriptions(self, request: Request) -> Response:
+        body = await _body(request, SubscriptionIdsRequest)
+        details = self.subscriptions.details(body.client_id, body.subscription_ids)
+        items = [
+            bulk_error(_SUBSCRIPTION, sid, 404, f"Subscription not found: {sid}")
+            if detail is None
+            else bulk_ok(_SUBSCRIPTION, sid, detail)
+            for sid, detail in zip(body.subscription_ids, details, strict=True)
+        ]
+        return bulk_response(request.headers, items)
+
+    async def delete_subscriptions(self, request: Request) -> Response:
+        body = await _body(request, SubscriptionIdsRequest)
+        deleted = self.subscriptions.delete(body.client_id, body.subscription_ids)
+        items = [
+            bulk_ok(_SUBSCRIPTION, sid, None)
+            if ok
+            else bulk_error(_SUBSCRIPTION, sid, 404, f"Subscription not found: {sid}")
+            for sid, ok in zip(body.subscription_ids, deleted, strict=True)
+        ]
+        return bulk_response(request.headers, items)
+
+    async def sync(self, request: Request) -> Response:
+        body = await _body(request, SyncRequest)
+        try:
+            result = self.subscriptions.sync(
+                body.client_id, body.subscription_id, body.last_sequence_number
+            )
+        except SubscriptionNotFound as err:
+            raise _subscription_not_found(body.subscription_id) from err
+        except StreamOpenError as err:
+            raise ApiError(
+                400,
+                f"A stream is open on subscription {body.subscription_id}; "
+                "close the stream before calling sync",
+            ) from err
+        batches = [
+            {"sequenceNumber": b.sequence_number, "updates": b.updates} for b in result.batches
+        ]
+        if result.lost is None:
+            return success_response(request.headers, batches)
+        first, last = result.lost
+        lost = (
+            f"sequence number {first}" if first == last else f"sequence numbers {first} to {last}"
+        )
+        detail = (
+            f"The subscription queue overflowed: the batches with {lost} were dropped "
+            "(oldest first) and are lost."
+        )
+        return json_response(
+            request.headers,
+            {"success": True, "result": batches, "responseDetail": error_body(206, detail)},
+            status=206,
+        )
+
+    async def stream(self, request: Request) -> Response:
+        if not self.capabilities().stream:
+            raise ApiError(501, "This server does not support streaming; use sync")
+        body = await _body(request, SubscriptionRequest)
+        try:
+            handle = self.subscriptions.open_stream(
+                body.client_id, body.subscription_id, asyncio.get_running_loop()
+            )
+        except SubscriptionNotFound as err:
+            raise _subscription_not_found(body.subscription_id) from err
+        return _EventStream(
+            self.subscriptions,
+            handle,
+            self.keepalive_interval,
+            self.faults.take_stream_fault(),
+        )
+
+
+def _subscription_not_found(subscription_id: str) -> ApiError:
+    return ApiError(404, f"Subscription not found: {subscription_id}")
+
+
+def _failure(request: Request, status: int, detail: str, headers: dict[str, str]) -> Response:
+    body = {"success": False, "responseDetail": error_body(status, detail)}
+    return json_response(request.headers, body, status=status, headers=headers)
+
+
+async def _on_api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return _failure(request, exc.status, exc.detail, exc.headers)
+
+
+async def _on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 404:
+        detail = f"No such endpoint: {request.method} {request.url.path}"
+    elif exc.status_code == 405:
+        detail = (
+            f"Method {request.method} is not allowed on {request.url.path}; "
+            f"allowed: {headers.get('Allow', 'none')}"
+        )
+    else:
+        detail = exc.detail
+    return _failure(request, exc.status_code, detail, headers)
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> Response:
+    return _failure(request, 500, f"Internal server error ({type(exc).__name__})", {})
+
+
+def build_app(
+    *,
+    space: AddressSpace,
+    subscriptions: SubscriptionManager,
+    faults: Faults,
+    requests: RequestLog,
+    capabilities: Callable[[], Capabilities],
+    token: str | None,
+    basic_auth: tuple[str, str] | None,
+    max_depth_limit: int | None,
+    beta: bool,
+    keepalive_interval: float,
+) -> Starlette:
+    """Assemble the ASGI app of one server."""
+    api = _Api(
+        space=space,
+        subscriptions=subscriptions,
+        faults=faults,
+        capabilities=capabilities,
+        max_depth_limit=max_depth_limit,
+        beta=beta,
+        keepalive_interval=keepalive_interval,
+    )
+    routes = [
+        Route("/v1/info", api.info, methods=["GET"]),
+        Route("/v1/namespaces", api.namespaces, methods=["GET"]),
+        Route("/v1/objecttypes", api.object_types, methods=["GET"]),
+        Route("/v1/objecttypes/query", api.query_object_types, methods=["POST"]),
+        Route("/v1/relationshiptypes", api.relationship_types, methods=["GET"]),
+        Route("/v1/relationshiptypes/query", api.query_relationship_types, methods=["POST"]),
+        Route("/v1/objects", api.objects, methods=["GET"]),
+        Route("/v1/objects/list", api.list_objects, methods=["POST"]),
+        Route("/v1/objects/related", api.related_objects, methods=["POST"]),
+        Route("/v1/objects/value", api.values, methods=["POST", "PUT"]),
+        Route("/v1/objects/history", api.history, methods=["POST", "PUT"]),
+        Route("/v1/subscriptions", api.create_subscription, methods=["POST"]),
+        Route("/v1/subscriptions/register", api.register, methods=["POST"]),
+        Route("/v1/subscriptions/unregister", api.unregister, methods=["POST"]),
+        Route("/v1/subscriptions/list", api.list_subscriptions, methods=["POST"]),
+        Route("/v1/subscriptions/delete", api.delete_subscriptions, methods=["POST"]),
+        Route("/v1/subscriptions/sync", api.sync, methods=["POST"]),
+        Route("/v1/subscriptions/stream", api.stream, methods=["POST"]),
+    ]
+    if beta:
+        routes.append(
+            Route("/v1/objects/{elementId:path}/value", api.beta_write_value, methods=["PUT"])
+        )
+    return Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(GZipMiddleware, minimum_size=0),
+            Middleware(RequestLogMiddleware, log=requests),
+            Middleware(FaultMiddleware, faults=faults),
+            Middleware(AuthMiddleware, token=token, basic_auth=basic_auth),
+        ],
+        exception_handlers={
+            ApiError: _on_api_error,
+            HTTPException: _on_http_error,
+            Exception: _on_unexpected,
+        },
+    )
