@@ -1,1 +1,84 @@
-"""pytest fixtures for testing code against the embedded i3X server (placeholder)."""
+"""pytest fixtures that run the embedded i3X server (registered as the `i3x` plugin).
+
+Installing `i3x-client[server]` makes these fixtures available to every test, with no
+conftest needed:
+
+`i3x_server`
+    A started `i3x.testing.DemoServer` serving the demo plant, with the simulation not
+    ticking so that values only change when the test changes them
+    (`server.set_value(...)`, `server.push(...)`, `server.tick()`). A new one per test,
+    stopped afterwards. Point a client at `i3x_server.url` (no /v1) or send raw HTTP to
+    `i3x_server.api_url`.
+
+`i3x_server_factory`
+    A callable taking `DemoServer`'s keyword arguments and returning a started server;
+    every server it made is stopped when the test ends. `ticking` defaults to False here
+    too; pass `ticking=True` for a live plant.
+
+Example::
+
+    import httpx
+    from i3x.testing import DemoServer
+
+
+    def test_reads_a_pressure(i3x_server: DemoServer) -> None:
+        i3x_server.set_value("pt-304", 3.4)
+        answer = httpx.post(
+            i3x_server.api_url + "/objects/value", json={"elementIds": ["pt-304"]}
+        ).json()
+        assert answer["results"][0]["result"]["value"] == 3.4
+
+
+    def test_survives_a_503(i3x_server_factory) -> None:
+        server = i3x_server_factory(token="secret")
+        server.faults.fail_next(status=503, retry_after=1, path="/v1/objects/value")
+        ...
+
+The server module is imported only when a fixture is used, so this plugin costs nothing
+in projects that installed the client without the `server` extra.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Protocol
+
+import pytest
+
+if TYPE_CHECKING:
+    from ._server import DemoServer
+
+__all__ = ["DemoServerFactory", "i3x_server", "i3x_server_factory"]
+
+
+class DemoServerFactory(Protocol):
+    """The type of `i3x_server_factory`: DemoServer's arguments in, a started server out."""
+
+    def __call__(self, *args: Any, **options: Any) -> DemoServer: ...
+
+
+@pytest.fixture
+def i3x_server() -> Iterator[DemoServer]:
+    """A started demo-plant server with ticking off, stopped after the test."""
+    from ._server import DemoServer
+
+    with DemoServer(ticking=False) as server:
+        yield server
+
+
+@pytest.fixture
+def i3x_server_factory() -> Iterator[DemoServerFactory]:
+    """Make started servers from DemoServer's arguments; all are stopped after the test."""
+    from ._server import DemoServer
+
+    made: list[DemoServer] = []
+
+    def factory(*args: Any, **options: Any) -> DemoServer:
+        options.setdefault("ticking", False)
+        server = DemoServer(*args, **options)
+        made.append(server)
+        return server.start()
+
+    yield factory
+    for server in made:
+        server.stop()
