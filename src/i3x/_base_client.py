@@ -9,6 +9,7 @@ batch's calls concurrently): the two differ only where they wait.
 
 from __future__ import annotations
 
+import contextlib
 import ssl
 import threading
 import uuid
@@ -43,6 +44,7 @@ from ._exceptions import (
     BulkError,
     I3XError,
     InvalidServerResponseError,
+    NotFoundError,
     SubscriptionError,
     UnsupportedVersionError,
     UpdatesLostError,
@@ -51,6 +53,7 @@ from ._models import (
     VQT,
     BulkItem,
     LastKnownValue,
+    MonitoredObject,
     Namespace,
     ObjectInstance,
     ObjectType,
@@ -75,7 +78,7 @@ from ._wire import (
     request_label,
 )
 
-__all__ = ["BaseClient", "Batch", "Flow", "Options", "SyncResult"]
+__all__ = ["BaseClient", "Batch", "Flow", "Options", "Pool", "SyncResult"]
 
 _T = TypeVar("_T")
 
@@ -162,8 +165,20 @@ class ClientState:
     callbacks: dict[str, Callable[..., Any] | None] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
     warnings: list[str] = field(default_factory=list)
+    deliveries: dict[str, Any] = field(default_factory=dict)
+    """Live subscription deliveries by the subscription id the user holds."""
+    runtime: Any = None
+    """The sync client's delivery threads, started by the first subscription."""
+
+
+@dataclass
+class Pool:
+    """The pooled ``httpx.Client`` or ``httpx.AsyncClient`` of a client, created on first use.
+
+    Shared with :meth:`with_options` views, so that they use one connection pool.
+    """
+
     http: Any = None
-    """The pooled ``httpx.Client`` or ``httpx.AsyncClient``, created on first use."""
 
 
 _VERSION_SEGMENT: Final = ("/v1", "/v2", "/v0")
@@ -281,6 +296,7 @@ class BaseClient:
             "follow_redirects": follow_redirects,
         }
         self._state = ClientState()
+        self._pool = Pool()
 
     # ---------------------------------------------------------------- configuration
 
@@ -403,12 +419,6 @@ class BaseClient:
         root = call.root or self._state.api_root
         assert root is not None, "flows that need a connection run after connect"
         return root + call.path
-
-    @staticmethod
-    def _retry_after(response: httpx.Response) -> float | None:
-        from ._retry import parse_retry_after
-
-        return parse_retry_after(response.headers.get("retry-after"))
 
     # ------------------------------------------------------------------ connection
 
@@ -947,7 +957,7 @@ class BaseClient:
     def _register_items(
         self, subscription_id: str, element_ids: Iterable[str], max_depth: int
     ) -> Flow[None]:
-        sub_id = subscription_key(subscription_id, "subscription_id")
+        sub_id = self._server_id(subscription_key(subscription_id, "subscription_id"))
         ids = check_ids(element_ids, "element_ids")
         depth = check_depth(max_depth)
         accepted: list[str] = []
@@ -972,7 +982,7 @@ class BaseClient:
                     record.monitored.update(dict.fromkeys(accepted, depth))
 
     def _unregister_items(self, subscription_id: str, element_ids: Iterable[str]) -> Flow[None]:
-        sub_id = subscription_key(subscription_id, "subscription_id")
+        sub_id = self._server_id(subscription_key(subscription_id, "subscription_id"))
         ids = check_ids(element_ids, "element_ids")
         yield from self._bulk(
             "/subscriptions/unregister",
@@ -999,10 +1009,6 @@ class BaseClient:
         extra.update(self._live_facts(subscription.subscription_id))
         return replace(subscription, **extra) if extra else subscription
 
-    def _live_facts(self, subscription_id: str) -> dict[str, Any]:
-        """``is_streaming`` and ``queued_updates``, from the delivery machinery."""
-        return {}
-
     def _list_subscriptions(
         self, subscription_ids: Iterable[str] | None
     ) -> Flow[list[Subscription]]:
@@ -1013,7 +1019,8 @@ class BaseClient:
                 return []
         else:
             ids = [
-                subscription_key(s, "subscription_ids") for s in check_ids_or_subs(subscription_ids)
+                self._server_id(subscription_key(s, "subscription_ids"))
+                for s in check_ids_or_subs(subscription_ids)
             ]
         pairs, _ = yield from self._bulk(
             "/subscriptions/list",
@@ -1025,7 +1032,7 @@ class BaseClient:
         return [self._known(v) for _, v in pairs]
 
     def _get_subscription(self, subscription_id: str) -> Flow[Subscription]:
-        key = subscription_key(subscription_id, "subscription_id")
+        key = self._server_id(subscription_key(subscription_id, "subscription_id"))
         try:
             subs = yield from self._list_subscriptions([key])
         except BulkError as exc:
@@ -1033,7 +1040,10 @@ class BaseClient:
         return subs[0]
 
     def _delete_subscriptions(self, subscription_ids: Iterable[str]) -> Flow[None]:
-        ids = [subscription_key(s, "subscription_ids") for s in check_ids_or_subs(subscription_ids)]
+        ids = [
+            self._server_id(subscription_key(s, "subscription_ids"))
+            for s in check_ids_or_subs(subscription_ids)
+        ]
         try:
             yield from self._bulk(
                 "/subscriptions/delete",
@@ -1048,8 +1058,54 @@ class BaseClient:
                 for key in ids:
                     self._state.subscriptions.pop(key, None)
 
+    def _subscribe_flow(
+        self, element_ids: Iterable[str], max_depth: int, display_name: str | None
+    ) -> Flow[str]:
+        """Create a subscription and register the elements; delete it again if that fails."""
+        ids = check_ids(element_ids, "element_ids")
+        depth = check_depth(max_depth)
+        sub_id = yield from self._create_subscription(display_name)
+        try:
+            yield from self._register_items(sub_id, ids, depth)
+        except BaseException:
+            with contextlib.suppress(I3XError):  # the registration error is the one to report
+                yield from self._delete_subscriptions([sub_id])
+            raise
+        return sub_id
+
+    def _delete_quietly(self, subscription_id: str) -> Flow[None]:
+        """Delete a subscription; one the server no longer has is fine."""
+        try:
+            yield from self._delete_subscriptions([subscription_id])
+        except BulkError as exc:
+            if not all(isinstance(e, NotFoundError) for e in exc.errors.values()):
+                raise
+
+    def _subscription_model(self, sub_id: str, delivery: Any = None) -> Subscription:
+        """A :class:`~i3x.Subscription` from what this client knows, without a request."""
+        server_id = delivery.server_id if delivery is not None else sub_id
+        with self._state.lock:
+            record = self._state.subscriptions.get(server_id)
+            monitored = dict(record.monitored) if record is not None else {}
+        return Subscription(
+            subscription_id=sub_id,
+            created=record.created if record is not None else None,
+            objects=list(monitored),
+            display_name=record.display_name if record is not None else None,
+            client_id=self._client_id,
+            monitored_objects=[
+                MonitoredObject(element_id=k, max_depth=v) for k, v in monitored.items()
+            ],
+            **self._live_facts(sub_id),
+        )
+
     def _sync_subscription(
-        self, subscription: Subscription | str, last_sequence_number: int | None
+        self,
+        subscription: Subscription | str,
+        last_sequence_number: int | None,
+        *,
+        auto_ack: bool = True,
+        delivery: bool = False,
     ) -> Flow[SyncResult]:
         key = subscription_key(subscription)
         if last_sequence_number is not None and (
@@ -1062,14 +1118,14 @@ class BaseClient:
             raise ValueError(
                 f"last_sequence_number must be >= -1 (-1 clears the queue), got {last_sequence_number}"
             )
-        self._check_no_stream(key)
+        if not delivery:
+            self._check_not_delivered(key)
+            key = self._server_id(key)
         with self._state.lock:
             record = self._state.subscriptions.get(key)
-            ack = (
-                last_sequence_number
-                if last_sequence_number is not None
-                else (record.next_ack if record else None)
-            )
+            ack = last_sequence_number
+            if ack is None and auto_ack and record is not None:
+                ack = record.next_ack
         body = self._subscription_body(key)
         if ack is not None:
             body["lastSequenceNumber"] = ack
@@ -1097,8 +1153,42 @@ class BaseClient:
                     record.next_ack = ack
         return synced
 
-    def _check_no_stream(self, subscription_id: str) -> None:
-        """Refuse to sync a subscription this client is streaming (overridden by clients)."""
+    def _check_not_delivered(self, subscription_id: str) -> None:
+        """Refuse to sync a subscription this client is delivering (streaming or polling)."""
+        delivery = self._delivery_for(subscription_id)
+        if delivery is not None and not delivery.stopped:
+            raise SubscriptionError(
+                f"subscription {subscription_id} is being delivered by this client "
+                f"({delivery.mode} mode); a sync now would "
+                + ("be refused by the server" if delivery.mode == "stream" else "steal its updates")
+                + ". Call stop_stream() first",
+                subscription_id=subscription_id,
+            )
+
+    def _delivery_for(self, key: str) -> Any:
+        """The live delivery of a subscription, by the id the user holds or the server's."""
+        with self._state.lock:
+            delivery = self._state.deliveries.get(key)
+            if delivery is None:
+                delivery = next(
+                    (d for d in self._state.deliveries.values() if d.server_id == key), None
+                )
+        return delivery
+
+    def _server_id(self, key: str) -> str:
+        """The id the server knows a subscription by (it changes when one is re-created)."""
+        delivery = self._delivery_for(key)
+        return delivery.server_id if delivery is not None else key
+
+    def _live_facts(self, subscription_id: str) -> dict[str, Any]:
+        """``is_streaming`` and ``queued_updates``, from the delivery machinery."""
+        delivery = self._delivery_for(subscription_id)
+        if delivery is None:
+            return {"is_streaming": False}
+        return {
+            "is_streaming": bool(delivery.streaming),
+            "queued_updates": delivery.sink.pending(delivery),
+        }
 
     @staticmethod
     def _gap(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import ssl
+import threading
 import time
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -14,15 +17,15 @@ import httpx
 from tenacity import Retrying
 
 from ._base_client import Auth, BaseClient, Batch, Flow, SyncResult, Timeout
+from ._checks import check_positive_int, subscription_key
 from ._constants import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_LIMITS,
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
-    RETRYABLE_STATUSES,
 )
-from ._exceptions import I3XError, status_error
+from ._exceptions import I3XError
 from ._models import (
     LastKnownValue,
     Namespace,
@@ -33,8 +36,19 @@ from ._models import (
     ServerInfo,
     Subscription,
 )
-from ._retry import retry_args
-from ._wire import Call, error_detail, map_transport_error, request_label
+from ._retry import raise_if_retryable, retry_args
+from ._streaming import (
+    STOP_TIMEOUT,
+    Delivery,
+    LoopThread,
+    SubscriptionStream,
+    ThreadBuffer,
+    ThreadDispatcher,
+    start_delivery,
+    stop_delivery,
+)
+from ._subscriptions import Delivered, DeliverySettings, Mode
+from ._wire import Call, map_transport_error, request_label
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -116,10 +130,10 @@ class Client(BaseClient):
 
     def _client(self) -> httpx.Client:
         with self._state.lock:
-            http = self._state.http
+            http = self._pool.http
             if not isinstance(http, httpx.Client) or http.is_closed:
                 http = httpx.Client(**self._http_kwargs, transport=self._transport)
-                self._state.http = http
+                self._pool.http = http
             return http
 
     def _send(self, call: Call[_T]) -> _T:
@@ -138,16 +152,7 @@ class Client(BaseClient):
             except (httpx.HTTPError, OSError, ssl.SSLError) as exc:
                 raise map_transport_error(exc, request) from exc
             logger.debug("%s %s -> %d", *request_label(request), response.status_code)
-            if response.status_code in RETRYABLE_STATUSES:
-                error = status_error(
-                    response.status_code,
-                    error_detail(response),
-                    method=request.method,
-                    url=request_label(request)[1],
-                )
-                error.retry_after = self._retry_after(response)
-                raise error
-            return response
+            return raise_if_retryable(response)
 
         retrying = Retrying(
             **retry_args(
@@ -233,10 +238,17 @@ class Client(BaseClient):
         return self._connect(stacklevel=3)
 
     def disconnect(self) -> None:
-        """Stop every subscription's delivery and close the connection pool."""
-        self._stop_delivery()
+        """Stop every subscription's delivery and close the connection pool.
+
+        Subscriptions stay on the server (it deletes idle ones after its TTL), so a
+        client with the same ``client_id`` can still sync what they queued.
+        """
+        runtime = self._state.runtime
+        if runtime is not None:
+            self._state.runtime = None
+            runtime.stop(self)
         with self._state.lock:
-            http, self._state.http = self._state.http, None
+            http, self._pool.http = self._pool.http, None
         if isinstance(http, httpx.Client):
             http.close()
         was_connected = self.is_connected
@@ -246,9 +258,6 @@ class Client(BaseClient):
             callback(self)
 
     close = disconnect
-
-    def _stop_delivery(self) -> None:
-        """Stop subscription delivery threads (see the subscriptions module)."""
 
     def __enter__(self) -> Self:
         self._connect(stacklevel=3)
@@ -502,5 +511,176 @@ class Client(BaseClient):
         """
         return self._run(self._sync_subscription(subscription, last_sequence_number))
 
-    def _check_no_stream(self, subscription_id: str) -> None:
-        del subscription_id
+    # -------------------------------------------------- subscriptions (delivery)
+
+    def subscribe(
+        self,
+        element_ids: Iterable[str],
+        max_depth: int = 0,
+        *,
+        display_name: str | None = None,
+        mode: Mode = "auto",
+        poll_interval: float = 0.5,
+        resync: bool = False,
+        stream_idle_timeout: float | None = None,
+    ) -> Subscription:
+        """Create a subscription, register the elements and deliver their changes to callbacks.
+
+        Changes go to ``on_value_change(client, change)``, notices (a reconnect, a
+        gap, a re-created subscription) to ``on_error(client, error)``, all on one
+        dispatcher thread, in order. Delivery keeps going across dropped
+        connections, server restarts and expired subscriptions until
+        :meth:`unsubscribe` or :meth:`disconnect`.
+
+        Args:
+            element_ids: The elements to monitor.
+            max_depth: How far below each element changes are followed (0 = all).
+            display_name: A friendly name for the subscription.
+            mode: ``"stream"`` (SSE, at most once), ``"sync"`` (polling with
+                acknowledgement, at least once: nothing is lost), or ``"auto"``
+                (stream when the server offers it).
+            poll_interval: Seconds between syncs that brought nothing (sync mode).
+            resync: Read current values again after a reconnect or re-creation, so
+                that state built from changes is whole again.
+            stream_idle_timeout: Reconnect a stream that sent nothing for this long
+                (``None``: quiet streams are kept; dead ones are found by TCP keepalive).
+
+        Returns:
+            The subscription (pass it to :meth:`unsubscribe`).
+
+        Raises:
+            BulkError: Some elements could not be registered (the subscription is deleted).
+        """
+        settings = DeliverySettings(mode, poll_interval, resync, stream_idle_timeout)
+        runtime = self._runtime()
+        sub_id = self._run(self._subscribe_flow(element_ids, max_depth, display_name))
+        runtime.loop.call(
+            runtime.buffer.put(Delivered(subscribed=self._subscription_model(sub_id)))
+        )
+        delivery = self._start_delivery(sub_id, settings, runtime.buffer)
+        return self._subscription_model(sub_id, delivery)
+
+    def unsubscribe(self, subscription: Subscription | str) -> None:
+        """Stop delivering a subscription and delete it on the server."""
+        key = subscription_key(subscription)
+        server_id = self._server_id(key)
+        self._stop_delivery(key)
+        self._run(self._delete_quietly(server_id))
+
+    def start_stream(
+        self,
+        subscription_id: str,
+        *,
+        mode: Mode = "stream",
+        poll_interval: float = 0.5,
+        resync: bool = False,
+        stream_idle_timeout: float | None = None,
+    ) -> None:
+        """Deliver an existing subscription's changes to the callbacks.
+
+        Streams (SSE) by default; a server that cannot stream is polled instead.
+        """
+        key = subscription_key(subscription_id, "subscription_id")
+        settings = DeliverySettings(mode, poll_interval, resync, stream_idle_timeout)
+        if self._delivery_for(key) is not None:
+            return
+        if self._state.api_root is None:
+            self._connect(stacklevel=3)
+        self._start_delivery(key, settings, self._runtime().buffer)
+
+    def stop_stream(self, subscription_id: str) -> None:
+        """Stop delivering a subscription without deleting it.
+
+        In sync mode, updates not yet delivered stay queued on the server for a
+        later :meth:`sync_subscription`.
+        """
+        self._stop_delivery(subscription_key(subscription_id, "subscription_id"))
+
+    @contextmanager
+    def subscription(
+        self,
+        element_ids: Iterable[str],
+        max_depth: int = 0,
+        *,
+        display_name: str | None = None,
+        mode: Mode = "auto",
+        poll_interval: float = 0.5,
+        resync: bool = False,
+        stream_idle_timeout: float | None = None,
+        buffer_size: int = 1000,
+    ) -> Iterator[SubscriptionStream]:
+        """A subscription in pull form: iterate over its changes and notices.
+
+        Usage::
+
+            with client.subscription(["pump-101-flow"], mode="sync") as changes:
+                for change in changes:
+                    if isinstance(change, i3x.ValueChange):
+                        print(change.element_id, change.value)
+
+        Arguments as for :meth:`subscribe`; ``buffer_size`` bounds what is held
+        between the network and your loop. The subscription is deleted when the
+        block ends.
+        """
+        settings = DeliverySettings(mode, poll_interval, resync, stream_idle_timeout)
+        runtime = self._runtime()
+        buffer = ThreadBuffer(runtime.loop.loop, check_positive_int(buffer_size, "buffer_size"))
+        sub_id = self._run(self._subscribe_flow(element_ids, max_depth, display_name))
+        delivery = self._start_delivery(sub_id, settings, buffer)
+        closed = threading.Event()
+
+        def close() -> None:
+            if closed.is_set():
+                return
+            closed.set()
+            server_id = delivery.server_id
+            self._stop_delivery(sub_id)
+            buffer.close()
+            self._run(self._delete_quietly(server_id))
+
+        stream = SubscriptionStream(
+            self._subscription_model(sub_id, delivery), buffer, delivery, close
+        )
+        try:
+            yield stream
+        finally:
+            close()
+
+    # --------------------------------------------------------- delivery plumbing
+
+    def _runtime(self) -> _Runtime:
+        with self._state.lock:
+            runtime = self._state.runtime
+            if runtime is None:
+                runtime = _Runtime(self)
+                self._state.runtime = runtime
+            return runtime  # type: ignore[no-any-return]
+
+    def _start_delivery(self, sub_id: str, settings: DeliverySettings, sink: Any) -> Delivery:
+        timeout = self._options.timeout.connect or 10.0
+        return self._runtime().loop.call(start_delivery(self, sub_id, settings, sink, timeout))
+
+    def _stop_delivery(self, key: str) -> None:
+        runtime = self._state.runtime
+        if runtime is not None and runtime.loop.alive:
+            runtime.loop.call(stop_delivery(self, key), STOP_TIMEOUT)
+
+
+class _Runtime:
+    """The sync client's delivery machinery: an event-loop thread and a dispatcher thread."""
+
+    def __init__(self, client: Client) -> None:
+        self.loop = LoopThread()
+        self.buffer = ThreadBuffer(self.loop.loop)
+        self.dispatcher = ThreadDispatcher(client, self.buffer)
+
+    def stop(self, client: Client) -> None:
+        with client._state.lock:
+            keys = list(client._state.deliveries)
+        for key in keys:
+            try:
+                self.loop.call(stop_delivery(client, key), STOP_TIMEOUT)
+            except (concurrent.futures.TimeoutError, RuntimeError):
+                logger.warning("subscription %s did not stop in time", key)
+        self.dispatcher.stop()
+        self.loop.stop()

@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
-from typing import Annotated, Any, ClassVar, Final, Generic, TypeVar, cast
+from typing import Annotated, Any, ClassVar, Final, Generic, TypeGuard, TypeVar, cast
 
 import pydantic.dataclasses
 from pydantic import (
@@ -41,7 +41,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import models_json_schema as _pydantic_models_json_schema
-from typing_extensions import Self, TypeGuard, dataclass_transform
+from typing_extensions import Self, dataclass_transform
 
 __all__ = [
     "Quality",
@@ -562,6 +562,9 @@ class ValueChange(WireModel):
     """The server's sequence number for this update, when known."""
     subscription_id: str | None = None
     """The subscription that delivered the change, when known."""
+    resync: bool = False
+    """``True`` when the SDK read the value back after a reconnect (``resync=True``)
+    rather than the server sending it as an update."""
 
     @model_validator(mode="before")
     @classmethod

@@ -17,6 +17,7 @@ from datetime import timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+import httpx
 from tenacity import (
     RetryCallState,
     retry_if_exception,
@@ -25,9 +26,10 @@ from tenacity import (
 )
 
 from ._constants import INITIAL_RETRY_DELAY, MAX_RETRY_AFTER, MAX_RETRY_DELAY, RETRYABLE_STATUSES
-from ._exceptions import APIStatusError, ConnectionError, I3XError
+from ._exceptions import APIStatusError, ConnectionError, I3XError, status_error
+from ._wire import error_detail, request_label
 
-__all__ = ["parse_retry_after", "should_retry", "retry_args"]
+__all__ = ["parse_retry_after", "should_retry", "retry_args", "raise_if_retryable"]
 
 logger = logging.getLogger("i3x")
 
@@ -97,3 +99,13 @@ def retry_args(
         "before_sleep": _log_retry,
         "reraise": True,
     }
+
+
+def raise_if_retryable(response: httpx.Response) -> httpx.Response:
+    """Raise the mapped error for a retryable status, with the server's ``Retry-After``."""
+    if response.status_code not in RETRYABLE_STATUSES:
+        return response
+    method, url = request_label(response.request)
+    error = status_error(response.status_code, error_detail(response), method=method, url=url)
+    error.retry_after = parse_retry_after(response.headers.get("retry-after"))
+    raise error

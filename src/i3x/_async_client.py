@@ -1,0 +1,537 @@
+"""The asyncio client: :class:`AsyncClient` drives the shared flows with awaited sends.
+
+Its public surface is :class:`~i3x.Client`'s, method for method (a test keeps
+them in step); each method's full documentation is on the sync client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import warnings
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any, TypeVar
+
+import httpx
+from tenacity import AsyncRetrying
+from typing_extensions import Self
+
+from ._base_client import Auth, BaseClient, Batch, Flow, Pool, SyncResult, Timeout
+from ._checks import subscription_key
+from ._constants import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_LIMITS,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+)
+from ._exceptions import I3XError
+from ._models import (
+    LastKnownValue,
+    Namespace,
+    ObjectInstance,
+    ObjectType,
+    RelatedObject,
+    RelationshipType,
+    ServerInfo,
+    Subscription,
+)
+from ._retry import raise_if_retryable, retry_args
+from ._streaming import (
+    KEEPALIVE_SOCKET_OPTIONS,
+    AsyncBuffer,
+    AsyncDispatcher,
+    AsyncSubscriptionStream,
+    Delivery,
+    start_delivery,
+    stop_delivery,
+)
+from ._subscriptions import Delivered, DeliverySettings, Mode
+from ._wire import Call, map_transport_error, request_label
+
+__all__ = ["AsyncClient"]
+
+logger = logging.getLogger("i3x")
+
+_T = TypeVar("_T")
+
+
+class AsyncClient(BaseClient):
+    """An asyncio client for an i3X server: :class:`~i3x.Client` with ``await``.
+
+    Usage::
+
+        async with i3x.AsyncClient("http://localhost:8080") as client:
+            value = await client.get_value("pump-101-flow")
+
+    Takes the same arguments as :class:`~i3x.Client`; ``transport`` is an
+    ``httpx.AsyncBaseTransport``. Bulk reads split into batches are sent
+    ``max_concurrency`` at a time over one connection pool.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        auth: Auth | None = None,
+        timeout: Timeout = DEFAULT_TIMEOUT,
+        *,
+        token: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        verify: bool | str | ssl.SSLContext = True,
+        cert: str | tuple[str, str] | tuple[str, str, str] | None = None,
+        proxy: str | httpx.Proxy | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        client_id: str | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        limits: httpx.Limits = DEFAULT_LIMITS,
+        follow_redirects: bool = True,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        super().__init__(
+            base_url,
+            auth,
+            timeout,
+            token=token,
+            headers=headers,
+            verify=verify,
+            cert=cert,
+            proxy=proxy,
+            max_retries=max_retries,
+            client_id=client_id,
+            batch_size=batch_size,
+            max_concurrency=max_concurrency,
+            limits=limits,
+            follow_redirects=follow_redirects,
+        )
+        self._transport = transport
+        self._keepalive = False
+        self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        self._buffer: AsyncBuffer | None = None
+        self._dispatcher: AsyncDispatcher | None = None
+
+    @classmethod
+    def _for_delivery(
+        cls, config: BaseClient, sleep: Callable[[float], Awaitable[None]] | None = None
+    ) -> AsyncClient:
+        """A view of any client's configuration and state with its own keepalive pool.
+
+        Each subscription delivery gets one, so that its stream has a dedicated
+        connection that can be closed on its own.
+        """
+        clone = object.__new__(cls)
+        clone.__dict__.update(config.__dict__)
+        clone._pool = Pool()
+        clone._transport = None
+        clone._keepalive = True
+        clone._sleep = sleep or asyncio.sleep
+        clone._buffer = None
+        clone._dispatcher = None
+        return clone
+
+    # ------------------------------------------------------------------ plumbing
+
+    async def _client(self) -> httpx.AsyncClient:
+        http = self._pool.http
+        if not isinstance(http, httpx.AsyncClient) or http.is_closed:
+            kwargs = dict(self._http_kwargs)
+            transport = self._transport
+            if transport is None and self._keepalive:
+                transport = httpx.AsyncHTTPTransport(
+                    verify=kwargs["verify"],
+                    limits=kwargs["limits"],
+                    socket_options=KEEPALIVE_SOCKET_OPTIONS,
+                )
+            http = httpx.AsyncClient(**kwargs, transport=transport)
+            self._pool.http = http
+        return http
+
+    _stream_pool = _client
+
+    async def _close_pool(self) -> None:
+        http, self._pool.http = self._pool.http, None
+        if isinstance(http, httpx.AsyncClient):
+            await http.aclose()
+
+    async def _send(self, call: Call[_T]) -> _T:
+        http = await self._client()
+        request = http.build_request(
+            call.method,
+            self._url(call),
+            params=call.params,
+            json=call.json,
+            timeout=self._options.timeout,
+        )
+
+        async def attempt() -> httpx.Response:
+            try:
+                response = await http.send(request)
+            except (httpx.HTTPError, OSError, ssl.SSLError) as exc:
+                raise map_transport_error(exc, request) from exc
+            logger.debug("%s %s -> %d", *request_label(request), response.status_code)
+            return raise_if_retryable(response)
+
+        retrying = AsyncRetrying(
+            **retry_args(
+                max_retries=self._options.max_retries, idempotent=call.idempotent, sleep=self._sleep
+            )
+        )
+        response: httpx.Response = await retrying(attempt)
+        return call.parse(response)
+
+    async def _outcome(self, call: Call[Any], limit: asyncio.Semaphore) -> Any:
+        async with limit:
+            try:
+                return await self._send(call)
+            except I3XError as exc:
+                return exc
+
+    async def _drive(self, flow: Flow[_T]) -> _T:
+        try:
+            step = next(flow)
+            while True:
+                try:
+                    if isinstance(step, Batch):
+                        limit = asyncio.Semaphore(self._options.max_concurrency)
+                        outcome: Any = await asyncio.gather(
+                            *(self._outcome(c, limit) for c in step.calls)
+                        )
+                    else:
+                        outcome = await self._send(step)
+                except I3XError as exc:
+                    step = flow.throw(exc)
+                else:
+                    step = flow.send(outcome)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+
+    async def _run(self, flow: Flow[_T]) -> _T:
+        if self._state.api_root is None:
+            await self._connect(stacklevel=4)
+        return await self._drive(flow)
+
+    async def _connect(self, *, stacklevel: int) -> ServerInfo:
+        info = await self._drive(self._connect_flow())
+        for message in self._take_warnings():
+            warnings.warn(message, DeprecationWarning, stacklevel=stacklevel)
+        callback = self.on_connect
+        if callback is not None:
+            result = callback(self)
+            if asyncio.iscoroutine(result):
+                await result
+        return info
+
+    def with_options(
+        self,
+        *,
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        batch_size: int | None = None,
+    ) -> Self:
+        """A view of this client with other request options (see :meth:`Client.with_options`)."""
+        clone: Self = self._copy_with(timeout, max_retries, batch_size)
+        return clone
+
+    # ---------------------------------------------------------------- connection
+
+    @property
+    def is_connected(self) -> bool:
+        """Whether :meth:`connect` succeeded and :meth:`disconnect` has not been called."""
+        return self._state.api_root is not None
+
+    async def connect(self) -> ServerInfo:
+        """Connect: read ``GET /info`` (see :meth:`Client.connect`)."""
+        return await self._connect(stacklevel=3)
+
+    async def disconnect(self) -> None:
+        """Stop every subscription's delivery and close the connection pool."""
+        with self._state.lock:
+            keys = list(self._state.deliveries)
+        for key in keys:
+            await stop_delivery(self, key)
+        if self._dispatcher is not None:
+            await self._dispatcher.stop()
+            self._dispatcher = self._buffer = None
+        await self._close_pool()
+        was_connected = self.is_connected
+        self._forget_connection()
+        callback = self.on_disconnect
+        if callback is not None and was_connected:
+            result = callback(self)
+            if asyncio.iscoroutine(result):
+                await result
+
+    aclose = disconnect
+    close = disconnect
+
+    async def __aenter__(self) -> Self:
+        await self._connect(stacklevel=3)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.disconnect()
+
+    # --------------------------------------------------------------- exploration
+
+    async def get_info(self) -> ServerInfo:
+        """Read ``GET /info`` again."""
+        return await self._run(self._get_info())
+
+    async def get_namespaces(self) -> list[Namespace]:
+        """All namespaces."""
+        return await self._run(self._get_namespaces())
+
+    async def get_object_types(self, namespace_uri: str | None = None) -> list[ObjectType]:
+        """All object types, or those of one namespace."""
+        return await self._run(self._get_object_types(namespace_uri))
+
+    async def query_object_types(self, element_ids: Iterable[str]) -> list[ObjectType]:
+        """Object types by id, in request order (raises :class:`~i3x.BulkError` on failures)."""
+        return await self._run(self._query_object_types(element_ids))
+
+    async def get_relationship_types(
+        self, namespace_uri: str | None = None
+    ) -> list[RelationshipType]:
+        """All relationship types, or those of one namespace."""
+        return await self._run(self._get_relationship_types(namespace_uri))
+
+    async def query_relationship_types(self, element_ids: Iterable[str]) -> list[RelationshipType]:
+        """Relationship types by id, in request order (raises :class:`~i3x.BulkError` on failures)."""
+        return await self._run(self._query_relationship_types(element_ids))
+
+    async def get_objects(
+        self,
+        type_id: str | None = None,
+        include_metadata: bool = False,
+        root: bool | None = None,
+        *,
+        type_element_id: str | None = None,
+    ) -> list[ObjectInstance]:
+        """All objects, or those of one type, or only roots."""
+        return await self._run(self._get_objects(type_id, include_metadata, root, type_element_id))
+
+    async def get_object(self, element_id: str, include_metadata: bool = False) -> ObjectInstance:
+        """One object (raises :class:`~i3x.NotFoundError` if unknown)."""
+        return await self._run(self._get_object(element_id, include_metadata))
+
+    async def list_objects(
+        self, element_ids: Iterable[str], include_metadata: bool = False
+    ) -> list[ObjectInstance]:
+        """Objects by id, in request order (raises :class:`~i3x.BulkError` on failures)."""
+        return await self._run(self._list_objects(element_ids, include_metadata))
+
+    async def get_related_objects(
+        self,
+        element_ids: Iterable[str],
+        relationship_type: str | None = None,
+        include_metadata: bool = False,
+    ) -> list[RelatedObject]:
+        """Objects related to the given ones, over one relationship type or all."""
+        return await self._run(
+            self._get_related_objects(element_ids, relationship_type, include_metadata)
+        )
+
+    # -------------------------------------------------------------------- values
+
+    async def get_value(self, element_id: str, max_depth: int = 1) -> LastKnownValue:
+        """The current value of an element."""
+        return await self._run(self._get_value(element_id, max_depth))
+
+    async def get_values(
+        self, element_ids: Iterable[str], max_depth: int = 1
+    ) -> dict[str, LastKnownValue]:
+        """Current values by element id, in request order; batches are sent concurrently."""
+        return await self._run(self._get_values(element_ids, max_depth))
+
+    async def get_history(
+        self,
+        element_id: str,
+        start_time: datetime | str | None = None,
+        end_time: datetime | str | None = None,
+        max_depth: int = 1,
+    ) -> LastKnownValue:
+        """The history of an element, oldest first (no end time means now)."""
+        return await self._run(self._get_history(element_id, start_time, end_time, max_depth))
+
+    async def get_histories(
+        self,
+        element_ids: Iterable[str],
+        start_time: datetime | str | None = None,
+        end_time: datetime | str | None = None,
+        max_depth: int = 1,
+    ) -> dict[str, LastKnownValue]:
+        """The histories of several elements, by element id, in request order."""
+        return await self._run(self._get_histories(element_ids, start_time, end_time, max_depth))
+
+    # -------------------------------------------------------------------- writes
+
+    async def update_value(
+        self,
+        element_id: str,
+        value: Any,
+        quality: str | None = None,
+        timestamp: datetime | str | None = None,
+    ) -> None:
+        """Write the current value of an element (an :class:`~i3x.VQT` is written as a VQT)."""
+        await self._run(self._update_value(element_id, value, quality, timestamp))
+
+    async def update_values(self, updates: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
+        """Write many current values in one request (raises :class:`~i3x.BulkError` on failures)."""
+        await self._run(self._update_values(updates))
+
+    async def update_history(self, element_id: str, value: Any) -> None:
+        """Write historical values: a :class:`~i3x.VQT` with timestamp, or a list of them."""
+        await self._run(self._update_history(element_id, value))
+
+    # ---------------------------------------------------- subscriptions (requests)
+
+    async def create_subscription(self, display_name: str | None = None) -> str:
+        """Create an empty subscription and return its id."""
+        return await self._run(self._create_subscription(display_name))
+
+    async def register_items(
+        self, subscription_id: str, element_ids: Iterable[str], max_depth: int = 0
+    ) -> None:
+        """Monitor elements on a subscription."""
+        await self._run(self._register_items(subscription_id, element_ids, max_depth))
+
+    async def unregister_items(self, subscription_id: str, element_ids: Iterable[str]) -> None:
+        """Stop monitoring elements."""
+        await self._run(self._unregister_items(subscription_id, element_ids))
+
+    async def get_subscriptions(self) -> list[Subscription]:
+        """The subscriptions this client created that the server still has."""
+        return await self._run(self._list_subscriptions(None))
+
+    async def list_subscriptions(
+        self, subscription_ids: Iterable[str] | None = None
+    ) -> list[Subscription]:
+        """Subscriptions by id (default: those this client created)."""
+        return await self._run(self._list_subscriptions(subscription_ids))
+
+    async def get_subscription(self, subscription_id: str) -> Subscription:
+        """One subscription's details."""
+        return await self._run(self._get_subscription(subscription_id))
+
+    async def delete_subscriptions(self, subscription_ids: Iterable[str]) -> None:
+        """Delete subscriptions on the server."""
+        await self._run(self._delete_subscriptions(subscription_ids))
+
+    async def sync_subscription(
+        self,
+        subscription: Subscription | str,
+        last_sequence_number: int | None = None,
+    ) -> SyncResult:
+        """Poll the queued updates of a subscription, acknowledging the previous call's."""
+        return await self._run(self._sync_subscription(subscription, last_sequence_number))
+
+    # -------------------------------------------------- subscriptions (delivery)
+
+    async def subscribe(
+        self,
+        element_ids: Iterable[str],
+        max_depth: int = 0,
+        *,
+        display_name: str | None = None,
+        mode: Mode = "auto",
+        poll_interval: float = 0.5,
+        resync: bool = False,
+        stream_idle_timeout: float | None = None,
+    ) -> Subscription:
+        """Create a subscription, register the elements and deliver changes to the callbacks.
+
+        Callbacks may be plain functions or coroutines; they run in one task, in order.
+        """
+        settings = DeliverySettings(mode, poll_interval, resync, stream_idle_timeout)
+        buffer = self._callback_buffer()
+        sub_id = await self._run(self._subscribe_flow(element_ids, max_depth, display_name))
+        subscription = self._subscription_model(sub_id)
+        await buffer.put(Delivered(subscribed=subscription))
+        delivery = await self._start_delivery(sub_id, settings, buffer)
+        return self._subscription_model(sub_id, delivery)
+
+    async def unsubscribe(self, subscription: Subscription | str) -> None:
+        """Stop delivering a subscription and delete it on the server."""
+        key = subscription_key(subscription)
+        server_id = self._server_id(key)
+        await stop_delivery(self, key)
+        await self._run(self._delete_quietly(server_id))
+
+    async def start_stream(
+        self,
+        subscription_id: str,
+        *,
+        mode: Mode = "stream",
+        poll_interval: float = 0.5,
+        resync: bool = False,
+        stream_idle_timeout: float | None = None,
+    ) -> None:
+        """Deliver an existing subscription's changes to the callbacks (SSE, or sync as fallback)."""
+        key = subscription_key(subscription_id, "subscription_id")
+        settings = DeliverySettings(mode, poll_interval, resync, stream_idle_timeout)
+        if self._delivery_for(key) is not None:
+            return
+        if self._state.api_root is None:
+            await self._connect(stacklevel=3)
+        await self._start_delivery(key, settings, self._callback_buffer())
+
+    async def stop_stream(self, subscription_id: str) -> None:
+        """Stop delivering a subscription without deleting it (sync can take over)."""
+        await stop_delivery(self, subscription_key(subscription_id, "subscription_id"))
+
+    @asynccontextmanager
+    async def subscription(
+        self,
+        element_ids: Iterable[str],
+        max_depth: int = 0,
+        *,
+        display_name: str | None = None,
+        mode: Mode = "auto",
+        poll_interval: float = 0.5,
+        resync: bool = False,
+        stream_idle_timeout: float | None = None,
+        buffer_size: int = 1000,
+    ) -> AsyncIterator[AsyncSubscriptionStream]:
+        """A subscription in pull form: ``async for`` its changes and notices.
+
+        The subscription is deleted when the block ends.
+        """
+        settings = DeliverySettings(mode, poll_interval, resync, stream_idle_timeout)
+        buffer = AsyncBuffer(buffer_size)
+        sub_id = await self._run(self._subscribe_flow(element_ids, max_depth, display_name))
+        delivery = await self._start_delivery(sub_id, settings, buffer)
+        closed = False
+
+        async def close() -> None:
+            nonlocal closed
+            if closed:
+                return
+            closed = True
+            server_id = delivery.server_id
+            await stop_delivery(self, sub_id)
+            buffer.close()
+            await self._run(self._delete_quietly(server_id))
+
+        model = self._subscription_model(sub_id, delivery)
+        stream = AsyncSubscriptionStream(model, buffer, delivery, close)
+        try:
+            yield stream
+        finally:
+            await close()
+
+    # --------------------------------------------------------- delivery plumbing
+
+    def _callback_buffer(self) -> AsyncBuffer:
+        if self._buffer is None:
+            self._buffer = AsyncBuffer()
+            self._dispatcher = AsyncDispatcher(self, self._buffer)
+        return self._buffer
+
+    async def _start_delivery(self, sub_id: str, settings: DeliverySettings, sink: Any) -> Delivery:
+        return await start_delivery(self, sub_id, settings, sink, self._start_timeout())
+
+    def _start_timeout(self) -> float:
+        return self._options.timeout.connect or 10.0

@@ -1,0 +1,870 @@
+"""Subscription delivery that keeps going: streams, sync polling and recovery.
+
+One asyncio implementation serves both clients. :class:`Delivery` keeps one
+subscription's updates flowing into a sink: it streams (SSE) or polls (sync),
+reconnects with backoff (tenacity) after errors and after a clean end of
+stream, drops repeated updates and reports jumps in sequence numbers, re-creates
+a subscription the server forgot (TTL expiry, restart) and can read current
+values again afterwards. The async client runs deliveries as tasks on its own
+loop; the sync client runs them on a private event-loop thread
+(:class:`LoopThread`) and calls its callbacks from one dispatcher thread.
+
+Between the network and the consumer sits a bounded buffer. When it is full
+the network side waits (backpressure): a sync-mode subscription then stops
+acknowledging, so the server keeps the updates (and reports any overflow as a
+gap); a stream stops reading, so TCP slows the server down. Nothing is dropped
+on the client.
+
+Dead connections: stream connections use TCP keepalive, so a peer that vanished
+without closing the connection is noticed within about half a minute, while a
+healthy stream that is quiet (one real server sends no heartbeat at all) is
+never torn down. ``stream_idle_timeout`` adds an application-level limit for
+networks that keep dead connections looking alive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import collections
+import concurrent.futures
+import contextlib
+import inspect
+import logging
+import socket
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, TypeVar
+
+import httpx
+from httpx_sse import SSEError, aconnect_sse
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_never,
+    wait_exponential_jitter,
+)
+
+from ._exceptions import (
+    BulkError,
+    I3XError,
+    NotFoundError,
+    NotSupportedError,
+    StreamError,
+    SubscriptionError,
+    SubscriptionLostError,
+)
+from ._models import LastKnownValue, Subscription, ValueChange
+from ._subscriptions import (
+    Delivered,
+    DeliverySettings,
+    Event,
+    Sequencer,
+    depth_groups,
+    gap_notice,
+    parse_stream_event,
+    replace_subscription_id,
+    stamp,
+)
+from ._wire import Call, map_transport_error, raise_for_status
+
+if TYPE_CHECKING:
+    from ._async_client import AsyncClient
+
+__all__ = [
+    "Delivery",
+    "start_delivery",
+    "stop_delivery",
+    "ThreadBuffer",
+    "AsyncBuffer",
+    "LoopThread",
+    "ThreadDispatcher",
+    "AsyncDispatcher",
+    "SubscriptionStream",
+    "AsyncSubscriptionStream",
+    "KEEPALIVE_SOCKET_OPTIONS",
+]
+
+logger = logging.getLogger("i3x.subscriptions")
+
+_T = TypeVar("_T")
+
+RECONNECT_INITIAL: Final = 0.5
+RECONNECT_MAX: Final = 30.0
+DEFAULT_BUFFER_SIZE: Final = 1000
+"""Delivered units (a stream event or a sync batch each) buffered between network and consumer."""
+
+STOP_TIMEOUT: Final = 2.0
+
+
+def _keepalive_options() -> list[tuple[int, int, int]]:
+    options = [(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)]
+    idle = getattr(socket, "TCP_KEEPIDLE", None) or getattr(socket, "TCP_KEEPALIVE", None)
+    for opt, value in (
+        (idle, 15),
+        (getattr(socket, "TCP_KEEPINTVL", None), 5),
+        (getattr(socket, "TCP_KEEPCNT", None), 3),
+    ):
+        if opt is not None:
+            options.append((socket.IPPROTO_TCP, opt, value))
+    return options
+
+
+KEEPALIVE_SOCKET_OPTIONS: Final = _keepalive_options()
+"""Probe an idle connection after 15 s, every 5 s, and give up after 3 silent probes."""
+
+
+class _Reconnect(Exception):
+    """A stream session ended without delivering anything: back off before the next."""
+
+
+class _SwitchToSync(Exception):
+    """The server does not stream (501): deliver by sync instead."""
+
+
+# ------------------------------------------------------------------------------ sinks
+
+
+class Sink(Protocol):
+    """Where a delivery puts what it received; ``put`` waits while the sink is full."""
+
+    async def put(self, item: Delivered) -> None: ...
+
+    def pending(self, owner: object) -> int: ...
+
+
+class ThreadBuffer:
+    """A bounded buffer from an event loop (producer) to a thread (consumer)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, maxsize: int = DEFAULT_BUFFER_SIZE) -> None:
+        self._loop = loop
+        self._maxsize = maxsize
+        self._items: collections.deque[Delivered] = collections.deque()
+        self._cond = threading.Condition()
+        self._space = asyncio.Event()
+        self._pending: collections.Counter[int] = collections.Counter()
+        self._closed = False
+
+    async def put(self, item: Delivered) -> None:
+        while True:
+            with self._cond:
+                if self._closed:
+                    return
+                if len(self._items) < self._maxsize:
+                    self._items.append(item)
+                    self._pending[id(item.owner)] += len(item.changes)
+                    self._cond.notify()
+                    return
+                self._space.clear()
+            await self._space.wait()
+
+    def get(self, timeout: float | None = None) -> Delivered | None:
+        """The next item; ``None`` once closed and empty.
+
+        Raises:
+            TimeoutError: Nothing arrived within ``timeout`` seconds (the builtin).
+        """
+        with self._cond:
+            if not self._cond.wait_for(lambda: self._items or self._closed, timeout):
+                raise builtins.TimeoutError(f"no subscription event within {timeout} s")
+            if not self._items:
+                return None
+            item = self._items.popleft()
+            self._pending[id(item.owner)] -= len(item.changes)
+        # RuntimeError: the loop closed in between, and nobody waits for space any more.
+        with contextlib.suppress(RuntimeError):
+            self._loop.call_soon_threadsafe(self._space.set)
+        return item
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    def pending(self, owner: object) -> int:
+        with self._cond:
+            return max(0, self._pending[id(owner)])
+
+
+class AsyncBuffer:
+    """A bounded buffer within one event loop."""
+
+    def __init__(self, maxsize: int = DEFAULT_BUFFER_SIZE) -> None:
+        self._queue: asyncio.Queue[Delivered | None] = asyncio.Queue(maxsize)
+        self._pending: collections.Counter[int] = collections.Counter()
+        self._closed = False
+
+    async def put(self, item: Delivered) -> None:
+        if self._closed:
+            return
+        self._pending[id(item.owner)] += len(item.changes)
+        await self._queue.put(item)
+
+    async def get(self) -> Delivered | None:
+        """The next item; ``None`` once closed."""
+        if self._closed and self._queue.empty():
+            return None
+        item = await self._queue.get()
+        if item is not None:
+            self._pending[id(item.owner)] -= len(item.changes)
+        return item
+
+    def close(self) -> None:
+        self._closed = True
+        with contextlib.suppress(asyncio.QueueFull):  # a full queue wakes its reader anyway
+            self._queue.put_nowait(None)
+
+    def pending(self, owner: object) -> int:
+        return max(0, self._pending[id(owner)])
+
+
+# --------------------------------------------------------------------------- delivery
+
+
+def _reconnect_wait() -> Any:
+    return wait_exponential_jitter(
+        initial=RECONNECT_INITIAL, max=RECONNECT_MAX, jitter=RECONNECT_INITIAL
+    )
+
+
+def _is_transient(exc: BaseException) -> bool:
+    return isinstance(
+        exc, _Reconnect | I3XError | httpx.HTTPError | SSEError | OSError
+    ) and not isinstance(exc, NotSupportedError)
+
+
+class Delivery:
+    """Keeps one subscription's updates flowing from the server into a sink.
+
+    ``user_id`` is the id the user holds; ``server_id`` the one the server knows
+    now (they differ once the subscription was re-created).
+    """
+
+    def __init__(
+        self,
+        api: AsyncClient,
+        *,
+        user_id: str,
+        settings: DeliverySettings,
+        sink: Sink,
+    ) -> None:
+        self.api = api
+        self.user_id = user_id
+        self.server_id = user_id
+        self.settings = settings
+        self.sink = sink
+        self.mode: Literal["stream", "sync"] = "sync"
+        self.streaming = False
+        self.stopped = False
+        self.delivered_seq: int | None = None
+        self.epoch = 0
+        self._sequencer = Sequencer()
+        self._reconnects = 0
+        self._task: asyncio.Task[None] | None = None
+        self.started = asyncio.Event()
+        """Set once the first stream is open or the first sync answered."""
+
+    # -------------------------------------------------------------- lifecycle
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(
+            self._run(), name=f"i3x-delivery-{self.user_id}"
+        )
+
+    async def stop(self) -> None:
+        """Stop delivering (promptly: the task is cancelled where it waits)."""
+        self.stopped = True
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            task.cancel()
+            # wait() rather than await: the task's own CancelledError is expected,
+            # while a cancellation of the caller must still propagate.
+            await asyncio.wait({task})
+        await self.api._close_pool()
+
+    def mark_delivered(self, item: Delivered) -> None:
+        """Record that ``item`` reached the consumer, so sync mode may acknowledge it."""
+        if (
+            item.seq is not None
+            and item.epoch == self.epoch
+            and (self.delivered_seq is None or item.seq > self.delivered_seq)
+        ):
+            self.delivered_seq = item.seq
+
+    # -------------------------------------------------------------------- run
+
+    async def _run(self) -> None:
+        try:
+            info = self.api.server_info
+            wants_stream = self.settings.mode == "stream" or (
+                self.settings.mode == "auto"
+                and info is not None
+                and info.capabilities.subscribe.stream
+            )
+            self.mode = "stream" if wants_stream else "sync"
+            while not self.stopped:
+                if self.mode == "stream":
+                    await self._stream_loop()
+                else:
+                    await self._sync_loop()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug or an unrecoverable state: say so, never vanish
+            logger.exception("delivery of subscription %s stopped", self.user_id)
+            await self._notify(
+                SubscriptionError(f"delivery stopped: {exc}", subscription_id=self.user_id)
+            )
+        finally:
+            self.streaming = False
+            self.started.set()
+
+    async def _notify(self, notice: SubscriptionError) -> None:
+        notice = replace_subscription_id(notice, self.user_id)
+        logger.warning("subscription %s: %s", self.user_id, notice)
+        await self.sink.put(Delivered(notice=notice, owner=self, epoch=self.epoch))
+
+    async def _with_backoff(self, attempt_fn: Callable[[], Awaitable[_T]]) -> _T:
+        async def before_sleep(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome is not None else None
+            if exc is not None and not isinstance(exc, _Reconnect):
+                await self._notify(self._as_notice(exc))
+
+        async for attempt in AsyncRetrying(
+            stop=stop_never,
+            wait=_reconnect_wait(),
+            retry=retry_if_exception(_is_transient),
+            before_sleep=before_sleep,
+            sleep=self.api._sleep,
+            reraise=True,
+        ):
+            with attempt:
+                return await attempt_fn()
+        raise AssertionError(
+            "unreachable: the retry loop never stops by itself"
+        )  # pragma: no cover
+
+    def _as_notice(self, exc: BaseException) -> SubscriptionError:
+        if isinstance(exc, SubscriptionError):
+            return exc
+        if isinstance(exc, httpx.HTTPError | OSError):
+            exc = map_transport_error(
+                exc if isinstance(exc, Exception) else Exception(str(exc)), None
+            )
+        what = "stream" if self.mode == "stream" else "sync"
+        notice = StreamError(f"{what} failed: {exc}; retrying", subscription_id=self.user_id)
+        notice.__cause__ = exc
+        return notice
+
+    # ----------------------------------------------------------------- stream
+
+    async def _stream_loop(self) -> None:
+        while not self.stopped and self.mode == "stream":
+            try:
+                delivered = await self._with_backoff(self._stream_session)
+            except _SwitchToSync:
+                self.mode = "sync"
+                return
+            if delivered:  # a healthy session ended: pause briefly, then a fresh backoff
+                await self.api._sleep(RECONNECT_INITIAL)
+
+    async def _stream_session(self) -> bool:
+        """Open the stream once and deliver until it ends; True if anything arrived."""
+        got_any = False
+        http = await self.api._stream_pool()
+        url = self.api._url(Call("POST", "/subscriptions/stream", parse=lambda r: r))
+        body = self.api._subscription_body(self.server_id)
+        timeout = httpx.Timeout(
+            self.api.timeout.read,
+            connect=self.api.timeout.connect,
+            read=self.settings.stream_idle_timeout,
+        )
+        try:
+            async with aconnect_sse(http, "POST", url, json=body, timeout=timeout) as source:
+                response = source.response
+                if response.status_code >= 400:
+                    await response.aread()
+                    raise_for_status(response)
+                self.streaming = True
+                self.started.set()
+                if self._reconnects and self.settings.resync:
+                    await self._resync()
+                async for sse in source.aiter_sse():
+                    try:
+                        changes = parse_stream_event(sse.data, self.user_id)
+                    except StreamError as exc:
+                        await self._notify(exc)
+                        continue
+                    await self._deliver_stream_changes(changes)
+                    got_any = True
+            ended: SubscriptionError = StreamError(
+                "the server ended the stream (another stream took it over, or the server "
+                "restarted); reconnecting",
+                subscription_id=self.user_id,
+            )
+        except NotFoundError:
+            self.streaming = False
+            await self._recreate()
+            return True
+        except NotSupportedError:
+            self.streaming = False
+            await self._notify(
+                SubscriptionError(
+                    "the server does not stream (501); delivering by sync instead",
+                    subscription_id=self.user_id,
+                )
+            )
+            raise _SwitchToSync from None
+        except httpx.ReadTimeout:
+            ended = StreamError(
+                f"the stream sent nothing for {self.settings.stream_idle_timeout} s; reconnecting",
+                subscription_id=self.user_id,
+            )
+        except (httpx.HTTPError, SSEError, OSError, I3XError) as exc:
+            ended = self._as_notice(exc)
+        finally:
+            self.streaming = False
+        self._reconnects += 1
+        await self._notify(ended)
+        if not got_any:
+            raise _Reconnect
+        return True
+
+    async def _deliver_stream_changes(self, changes: list[ValueChange]) -> None:
+        fresh: list[ValueChange] = []
+        for change in changes:
+            is_new, gap = self._sequencer.admit(change.sequence_number)
+            if gap is not None:
+                await self._flush(fresh)
+                fresh = []
+                await self._notify(
+                    gap_notice(self.user_id, gap[0], gap[1], "skipped by the stream")
+                )
+            if is_new:
+                fresh.append(change)
+        await self._flush(fresh)
+
+    async def _flush(self, changes: list[ValueChange]) -> None:
+        if changes:
+            await self.sink.put(Delivered(changes=changes, owner=self, epoch=self.epoch))
+
+    # ------------------------------------------------------------------- sync
+
+    async def _sync_loop(self) -> None:
+        while not self.stopped and self.mode == "sync":
+            result = await self._with_backoff(self._sync_once)
+            if result is None:  # the subscription was re-created
+                continue
+            self.started.set()
+            if result.gap is not None:
+                await self._notify(result.gap)
+            fresh = False
+            for batch in result:
+                is_new, _ = self._sequencer.admit(batch.sequence_number)
+                if is_new:
+                    changes = stamp(batch.updates, self.user_id)
+                    await self.sink.put(
+                        Delivered(
+                            changes=changes, seq=batch.sequence_number, owner=self, epoch=self.epoch
+                        )
+                    )
+                    fresh = True
+            if not fresh:
+                await self.api._sleep(self.settings.poll_interval)
+
+    async def _sync_once(self) -> Any:
+        flow = self.api._sync_subscription(
+            self.server_id, self.delivered_seq, auto_ack=False, delivery=True
+        )
+        try:
+            return await self.api._drive(flow)
+        except NotFoundError:
+            await self._recreate()
+            return None
+
+    # --------------------------------------------------------------- recovery
+
+    async def _recreate(self) -> None:
+        """The server forgot the subscription: create and register it again."""
+        api = self.api
+        with api._state.lock:
+            record = api._state.subscriptions.get(self.server_id)
+        if record is None:
+            self.stopped = True
+            await self._notify(
+                SubscriptionError(
+                    f"subscription {self.server_id} no longer exists on the server, and this client "
+                    "did not create it, so it cannot re-create it; delivery stopped",
+                    subscription_id=self.user_id,
+                )
+            )
+            return
+        old_id = self.server_id
+        new_id = await api._drive(api._create_subscription(record.display_name))
+        failed: dict[str, I3XError] = {}
+        for depth, ids in depth_groups(record.monitored).items():
+            try:
+                await api._drive(api._register_items(new_id, ids, depth))
+            except BulkError as exc:
+                failed.update(exc.errors)
+        with api._state.lock:
+            api._state.subscriptions.pop(old_id, None)
+        self.server_id = new_id
+        self.epoch += 1
+        self.delivered_seq = None
+        self._sequencer.reset()
+        notice = SubscriptionLostError(
+            f"the server no longer had subscription {old_id} (expired or restarted); it was "
+            f"re-created as {new_id} and delivery resumed. Changes in between were not seen"
+            + ("; current values are read again" if self.settings.resync else ""),
+            subscription_id=self.user_id,
+        )
+        notice.new_subscription_id = new_id  # type: ignore[attr-defined]
+        await self._notify(notice)
+        if failed:
+            await self._notify(
+                SubscriptionError(
+                    f"{len(failed)} element(s) could not be registered again: {', '.join(failed)}",
+                    subscription_id=self.user_id,
+                )
+            )
+        if self.settings.resync:
+            await self._resync()
+
+    async def _resync(self) -> None:
+        """Deliver the current values of every monitored element (``resync=True``)."""
+        api = self.api
+        with api._state.lock:
+            record = api._state.subscriptions.get(self.server_id)
+            monitored = dict(record.monitored) if record is not None else {}
+        for depth, ids in depth_groups(monitored).items():
+            values: dict[str, LastKnownValue]
+            try:
+                values = await api._drive(api._get_values(ids, depth))
+            except BulkError as exc:
+                values = exc.results
+            changes = [
+                ValueChange(
+                    element_id=v.element_id,
+                    data=v.data,
+                    children=v.children,
+                    is_composition=v.is_composition,
+                    subscription_id=self.user_id,
+                    resync=True,
+                )
+                for v in values.values()
+            ]
+            await self._flush(changes)
+
+
+async def start_delivery(
+    config: Any, sub_id: str, settings: DeliverySettings, sink: Sink, start_timeout: float
+) -> Delivery:
+    """Start delivering a subscription and wait (a bounded time) until it is live."""
+    from ._async_client import AsyncClient  # the runtime needs the async driver
+
+    delivery = Delivery(
+        AsyncClient._for_delivery(config), user_id=sub_id, settings=settings, sink=sink
+    )
+    with config._state.lock:
+        config._state.deliveries[sub_id] = delivery
+    delivery.start()
+    try:
+        await asyncio.wait_for(delivery.started.wait(), start_timeout)
+    except asyncio.TimeoutError:
+        logger.warning("subscription %s: delivery not live yet; it keeps trying", sub_id)
+    return delivery
+
+
+async def stop_delivery(config: Any, key: str) -> None:
+    """Stop delivering a subscription, by the id the user holds or the server's."""
+    delivery = config._delivery_for(key)
+    if delivery is None:
+        return
+    with config._state.lock:
+        config._state.deliveries.pop(delivery.user_id, None)
+    await delivery.stop()
+
+
+# -------------------------------------------------------------------- consumers
+
+
+def _call_safely(client: Any, callback: Callable[..., Any] | None, *args: Any) -> Any:
+    if callback is None:
+        return None
+    try:
+        return callback(client, *args)
+    except Exception as exc:
+        logger.exception("an i3x callback raised")
+        on_error = client.on_error
+        if on_error is not None and callback is not on_error:
+            try:
+                on_error(client, exc)
+            except Exception:
+                logger.exception("on_error raised while reporting a callback's error")
+        return None
+
+
+class ThreadDispatcher:
+    """Runs the sync client's callbacks on one thread, in arrival order."""
+
+    def __init__(self, client: Any, buffer: ThreadBuffer) -> None:
+        self._client = client
+        self._buffer = buffer
+        self._thread = threading.Thread(target=self._run, name="i3x-dispatcher", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self._buffer.get()
+            if item is None:
+                return
+            deliver(self._client, item)
+
+    def stop(self, timeout: float = STOP_TIMEOUT) -> None:
+        self._buffer.close()
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+
+def deliver(client: Any, item: Delivered) -> None:
+    """Hand one item to the client's callbacks (sync client)."""
+    owner = item.owner
+    if owner is not None and getattr(owner, "stopped", False) and item.subscribed is None:
+        return
+    if item.subscribed is not None:
+        _call_safely(client, client.on_subscribe, item.subscribed)
+    for change in item.changes:
+        _call_safely(client, client.on_value_change, change)
+    if item.notice is not None and client.on_error is not None:
+        _call_safely(client, client.on_error, item.notice)
+    if isinstance(owner, Delivery):
+        owner.mark_delivered(item)
+
+
+class AsyncDispatcher:
+    """Runs the async client's callbacks (plain or coroutine) in one task, in order."""
+
+    def __init__(self, client: Any, buffer: AsyncBuffer) -> None:
+        self._client = client
+        self._buffer = buffer
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="i3x-dispatcher")
+
+    async def _run(self) -> None:
+        while True:
+            item = await self._buffer.get()
+            if item is None:
+                return
+            owner = item.owner
+            if owner is not None and getattr(owner, "stopped", False) and item.subscribed is None:
+                continue
+            if item.subscribed is not None:
+                await self._call(self._client.on_subscribe, item.subscribed)
+            for change in item.changes:
+                await self._call(self._client.on_value_change, change)
+            if item.notice is not None and self._client.on_error is not None:
+                await self._call(self._client.on_error, item.notice)
+            if isinstance(owner, Delivery):
+                owner.mark_delivered(item)
+
+    async def _call(self, callback: Callable[..., Any] | None, *args: Any) -> None:
+        result = _call_safely(self._client, callback, *args)
+        if inspect.isawaitable(result):
+            try:
+                await result
+            except Exception as exc:
+                logger.exception("an i3x callback raised")
+                on_error = self._client.on_error
+                if on_error is not None and callback is not on_error:
+                    await self._call(on_error, exc)
+
+    async def stop(self) -> None:
+        self._buffer.close()
+        task = self._task
+        if not task.done():
+            task.cancel()
+            # wait() rather than await: the task's own CancelledError is expected,
+            # while a cancellation of the caller must still propagate.
+            await asyncio.wait({task})
+
+
+class LoopThread:
+    """A private event loop on a daemon thread, for the sync client's deliveries."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="i3x-delivery", daemon=True)
+        self._thread.start()
+        self._ready.wait()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.call_soon(self._ready.set)
+        try:
+            self.loop.run_forever()
+        finally:
+            tasks = asyncio.all_tasks(self.loop)
+            for task in tasks:
+                task.cancel()
+            self.loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+            self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+            self.loop.close()
+
+    def call(self, coro: Awaitable[_T], timeout: float | None = None) -> _T:
+        """Run a coroutine on the loop and wait for its result."""
+        future: concurrent.futures.Future[_T] = asyncio.run_coroutine_threadsafe(coro, self.loop)  # type: ignore[arg-type]
+        return future.result(timeout)
+
+    def stop(self, timeout: float = STOP_TIMEOUT) -> None:
+        if self.loop.is_closed():
+            return
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+
+# -------------------------------------------------------------------- pull form
+
+
+class SubscriptionStream:
+    """The pull form of a subscription (sync): iterate to receive its events in order.
+
+    Yields :class:`~i3x.ValueChange` objects and, when something could not be
+    delivered, notices (:class:`~i3x.UpdatesLostError` for a gap,
+    :class:`~i3x.SubscriptionLostError` after a re-creation,
+    :class:`~i3x.StreamError` after a reconnect). Iteration ends when the
+    subscription is closed.
+    """
+
+    def __init__(
+        self,
+        subscription: Subscription,
+        buffer: ThreadBuffer,
+        delivery: Delivery,
+        closer: Callable[[], None],
+    ) -> None:
+        self.subscription = subscription
+        """The subscription being delivered."""
+        self._buffer = buffer
+        self._delivery = delivery
+        self._closer = closer
+        self._ready: collections.deque[Event] = collections.deque()
+        self._current: Delivered | None = None
+
+    @property
+    def subscription_id(self) -> str:
+        """The id the server knows the subscription by now (it changes after a re-creation)."""
+        return self._delivery.server_id
+
+    @property
+    def mode(self) -> Literal["stream", "sync"]:
+        """How updates arrive: ``stream`` or ``sync``."""
+        return self._delivery.mode
+
+    def __iter__(self) -> Iterator[Event]:
+        return self
+
+    def __next__(self) -> Event:
+        event = self.get()
+        if event is None:
+            raise StopIteration
+        return event
+
+    def get(self, timeout: float | None = None) -> Event | None:
+        """The next event, waiting up to ``timeout`` seconds; ``None`` once closed.
+
+        Raises:
+            TimeoutError: Nothing arrived in time (the builtin ``TimeoutError``).
+        """
+        while not self._ready:
+            if self._current is not None:
+                self._delivery.mark_delivered(self._current)
+                self._current = None
+            item = self._buffer.get(timeout)
+            if item is None:
+                return None
+            self._current = item
+            self._ready.extend(item.changes)
+            if item.notice is not None:
+                self._ready.append(item.notice)
+        return self._ready.popleft()
+
+    def close(self) -> None:
+        """Stop the subscription and delete it on the server."""
+        self._closer()
+
+
+class AsyncSubscriptionStream:
+    """The pull form of a subscription (async): ``async for`` its events, in order.
+
+    Yields what :class:`SubscriptionStream` yields.
+    """
+
+    def __init__(
+        self,
+        subscription: Subscription,
+        buffer: AsyncBuffer,
+        delivery: Delivery,
+        closer: Callable[[], Awaitable[None]],
+    ) -> None:
+        self.subscription = subscription
+        """The subscription being delivered."""
+        self._buffer = buffer
+        self._delivery = delivery
+        self._closer = closer
+        self._ready: collections.deque[Event] = collections.deque()
+        self._current: Delivered | None = None
+
+    @property
+    def subscription_id(self) -> str:
+        """The id the server knows the subscription by now."""
+        return self._delivery.server_id
+
+    @property
+    def mode(self) -> Literal["stream", "sync"]:
+        """How updates arrive: ``stream`` or ``sync``."""
+        return self._delivery.mode
+
+    def __aiter__(self) -> AsyncIterator[Event]:
+        return self
+
+    async def __anext__(self) -> Event:
+        event = await self.get()
+        if event is None:
+            raise StopAsyncIteration
+        return event
+
+    async def get(self, timeout: float | None = None) -> Event | None:
+        """The next event, waiting up to ``timeout`` seconds; ``None`` once closed.
+
+        Raises:
+            TimeoutError: Nothing arrived in time (the builtin ``TimeoutError``).
+        """
+        while not self._ready:
+            if self._current is not None:
+                self._delivery.mark_delivered(self._current)
+                self._current = None
+            try:
+                item = await asyncio.wait_for(self._buffer.get(), timeout)
+            except asyncio.TimeoutError:
+                raise builtins.TimeoutError(f"no subscription event within {timeout} s") from None
+            if item is None:
+                return None
+            self._current = item
+            self._ready.extend(item.changes)
+            if item.notice is not None:
+                self._ready.append(item.notice)
+        return self._ready.popleft()
+
+    async def close(self) -> None:
+        """Stop the subscription and delete it on the server."""
+        await self._closer()

@@ -1,0 +1,187 @@
+"""Subscription bookkeeping without I/O, shared by both clients' delivery.
+
+Parsing of stream events (both payload variants real servers send), sequence
+numbers (duplicates dropped, gaps reported), what has been delivered and may be
+acknowledged, and the settings of a live subscription.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+import pydantic
+from pydantic import TypeAdapter
+
+from ._exceptions import StreamError, SubscriptionError, UpdatesLostError
+from ._models import Subscription, ValueChange
+
+__all__ = [
+    "Mode",
+    "Event",
+    "DeliverySettings",
+    "Sequencer",
+    "Delivered",
+    "parse_stream_event",
+    "stamp",
+    "gap_notice",
+    "check_mode",
+]
+
+Mode = Literal["auto", "stream", "sync"]
+"""How a subscription is delivered: ``stream`` (SSE, at most once), ``sync``
+(polling with acknowledgement, at least once), or ``auto`` (stream when the
+server offers it, else sync)."""
+
+Event = ValueChange | SubscriptionError
+"""What a subscription iterator yields: a change, or a notice (a gap, a lost and
+re-created subscription, a stream failure) that something could not be delivered."""
+
+_MODES: Final = ("auto", "stream", "sync")
+_changes = TypeAdapter(list[ValueChange])
+_change = TypeAdapter(ValueChange)
+
+
+def check_mode(mode: object) -> Mode:
+    """A delivery mode, checked."""
+    if mode not in _MODES:
+        raise ValueError(f"mode must be one of {', '.join(map(repr, _MODES))}, got {mode!r}")
+    return mode
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    """How one subscription is delivered."""
+
+    mode: Mode = "auto"
+    poll_interval: float = 0.5
+    """Seconds between syncs that returned nothing (sync mode)."""
+    resync: bool = False
+    """Read current values again after a reconnect or a re-creation."""
+    stream_idle_timeout: float | None = None
+    """Reconnect a stream that sent nothing for this long; ``None`` keeps quiet streams."""
+
+    def __post_init__(self) -> None:
+        check_mode(self.mode)
+        for name in ("poll_interval", "stream_idle_timeout"):
+            value = getattr(self, name)
+            if value is None and name == "stream_idle_timeout":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
+        if not isinstance(self.resync, bool):
+            raise TypeError(f"resync must be a bool, not {type(self.resync).__name__}")
+
+
+@dataclass
+class Sequencer:
+    """Sequence numbers of one server-side subscription: drop repeats, spot jumps.
+
+    ``admit`` says whether an update with that number is new, and the range
+    skipped before it, if any. Updates without numbers are always new.
+    """
+
+    last: int | None = None
+
+    def admit(self, seq: int | None) -> tuple[bool, tuple[int, int] | None]:
+        if seq is None:
+            return True, None
+        if self.last is not None and seq <= self.last:
+            return False, None
+        gap = (self.last + 1, seq - 1) if self.last is not None and seq > self.last + 1 else None
+        self.last = seq
+        return True, gap
+
+    def reset(self) -> None:
+        """Forget the numbering (a re-created subscription starts again)."""
+        self.last = None
+
+
+@dataclass
+class Delivered:
+    """One unit handed from the network to callbacks or an iterator.
+
+    ``seq`` is the sequence number that may be acknowledged once these changes
+    have been delivered (sync mode).
+    """
+
+    changes: Sequence[ValueChange] = ()
+    notice: SubscriptionError | None = None
+    seq: int | None = None
+    owner: Any = field(default=None, repr=False)
+    epoch: int = 0
+    """Which incarnation of the server-side subscription the sequence number belongs to."""
+    subscribed: Subscription | None = None
+    """Set for the ``on_subscribe`` notification, which precedes the first change."""
+
+    @property
+    def size(self) -> int:
+        return len(self.changes) + (self.notice is not None)
+
+
+def stamp(changes: Iterable[ValueChange], subscription_id: str) -> list[ValueChange]:
+    """Mark freshly parsed changes with the subscription that delivered them.
+
+    The changes were created here and not handed out yet, so setting the field
+    on the frozen instances is safe and avoids validating each one again.
+    """
+    stamped = list(changes)
+    for change in stamped:
+        object.__setattr__(change, "subscription_id", subscription_id)
+    return stamped
+
+
+def parse_stream_event(data: str, subscription_id: str) -> list[ValueChange]:
+    """The changes in one SSE event's data: a JSON array of updates (or one update).
+
+    Both variants real servers send are understood: flat items
+    ``{elementId, value, quality, timestamp, components?}`` and items with a
+    ``sequenceNumber`` that nest a whole current-value result in ``value``.
+
+    Raises:
+        StreamError: The data is not JSON, or not updates.
+    """
+    text = data.strip()
+    if not text:
+        return []
+    try:
+        if text.startswith("["):
+            changes = _changes.validate_json(text)
+        else:
+            changes = [_change.validate_json(text)]
+    except pydantic.ValidationError as exc:
+        first = exc.errors(include_url=False, include_input=False)[0]
+        where = ".".join(str(p) for p in first["loc"]) or "<root>"
+        raise StreamError(
+            f"a stream event could not be read ({where}: {first['msg']}): {text[:120]!r}",
+            subscription_id=subscription_id,
+        ) from None
+    return stamp(changes, subscription_id)
+
+
+def gap_notice(subscription_id: str, first: int, last: int, how: str) -> UpdatesLostError:
+    """The notice for sequence numbers that will never arrive."""
+    count = last - first + 1
+    return UpdatesLostError(
+        f"{count} update{'s' if count != 1 else ''} of subscription {subscription_id} "
+        f"were lost ({how}): sequence numbers {first}..{last}",
+        first=first,
+        last=last,
+        subscription_id=subscription_id,
+    )
+
+
+def replace_subscription_id(error: SubscriptionError, subscription_id: str) -> SubscriptionError:
+    """The notice with the id the user knows the subscription by."""
+    if error.subscription_id != subscription_id:
+        error.subscription_id = subscription_id
+    return error
+
+
+def depth_groups(monitored: dict[str, int]) -> dict[int, list[str]]:
+    """Monitored element ids grouped by their depth, for re-registration."""
+    groups: dict[int, list[str]] = {}
+    for element_id, depth in monitored.items():
+        groups.setdefault(depth, []).append(element_id)
+    return groups
