@@ -1142,15 +1142,18 @@ class BaseClient:
         synced: SyncResult = yield Call(
             "POST", "/subscriptions/sync", parse=parse, json=body, idempotent=ack != -1
         )
-        with self._state.lock:
-            record = self._state.subscriptions.get(key)
-            if record is not None:
-                if ack == -1:
-                    record.next_ack = None
-                elif synced:
-                    record.next_ack = synced.last_sequence_number
-                else:
-                    record.next_ack = ack
+        if not delivery:
+            # What a plain call returned has reached the caller: the next call acknowledges
+            # it. A delivery acknowledges only what reached its consumer (mark_delivered).
+            with self._state.lock:
+                record = self._state.subscriptions.get(key)
+                if record is not None:
+                    if ack == -1:
+                        record.next_ack = None
+                    elif synced:
+                        record.next_ack = synced.last_sequence_number
+                    else:
+                        record.next_ack = ack
         return synced
 
     def _check_not_delivered(self, subscription_id: str) -> None:
@@ -1194,7 +1197,8 @@ class BaseClient:
     def _gap(
         key: str, ack: int | None, batches: Sequence[SyncBatch], detail: ResponseDetail | None
     ) -> UpdatesLostError:
-        first = ack + 1 if ack is not None and ack >= 0 else None
+        # Sequence numbers start at 1, so with nothing acknowledged the loss starts there.
+        first: int | None = ack + 1 if ack is not None and ack >= 0 else 1
         last = batches[0].sequence_number - 1 if batches else None
         if first is not None and last is not None and last < first:
             first = last = None

@@ -268,6 +268,13 @@ class Delivery:
     # -------------------------------------------------------------- lifecycle
 
     def start(self) -> None:
+        # Resume where an earlier delivery (or plain syncs) left off: acknowledge what was
+        # delivered, and treat anything up to it as already seen.
+        with self.api._state.lock:
+            record = self.api._state.subscriptions.get(self.server_id)
+            if record is not None and record.next_ack is not None and record.next_ack >= 0:
+                self.delivered_seq = record.next_ack
+                self._sequencer.last = record.next_ack
         self._task = asyncio.get_running_loop().create_task(
             self._run(), name=f"i3x-delivery-{self.user_id}"
         )
@@ -284,13 +291,21 @@ class Delivery:
         await self.api._close_pool()
 
     def mark_delivered(self, item: Delivered) -> None:
-        """Record that ``item`` reached the consumer, so sync mode may acknowledge it."""
+        """Record that ``item`` reached the consumer, so sync mode may acknowledge it.
+
+        Called from the consumer's thread; the record lets a later plain
+        ``sync_subscription()`` (after ``stop_stream()``) acknowledge exactly this much.
+        """
         if (
             item.seq is not None
             and item.epoch == self.epoch
             and (self.delivered_seq is None or item.seq > self.delivered_seq)
         ):
-            self.delivered_seq = item.seq
+            with self.api._state.lock:
+                self.delivered_seq = item.seq
+                record = self.api._state.subscriptions.get(self.server_id)
+                if record is not None:
+                    record.next_ack = item.seq
 
     # -------------------------------------------------------------------- run
 
