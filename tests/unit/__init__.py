@@ -1,0 +1,1 @@
+"""Unit tests: the sync client against respx-mocked i3X answers (no sockets, no sleeping)."""
