@@ -1,0 +1,420 @@
+"""Connecting: /info discovery, the /v1 fallback, beta and alpha servers, headers and auth."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import warnings
+
+import httpx
+import pytest
+import respx
+
+import i3x
+
+from ._helpers import API, BASE, INFO, TLS, ok, sample, sample_bytes, vqt
+
+NOT_FOUND = {"detail": "Not Found"}
+
+
+def _client(base_url: str = API, **kwargs: object) -> i3x.Client:
+    c = i3x.Client(base_url, verify=TLS, **kwargs)  # type: ignore[arg-type]
+    c._sleep = lambda seconds: None
+    return c
+
+
+# ----------------------------------------------------------------------------- /info
+
+
+def test_connect_reads_info_under_the_given_versioned_base() -> None:
+    with respx.mock(assert_all_called=True) as router:
+        info = router.get(f"{API}/info").respond(json=sample("server-a-info.json"))
+        client = _client(API)
+        assert (client.is_connected, client.api_url, client.server_info) == (False, None, None)
+
+        result = client.connect()
+
+    assert info.call_count == 1
+    assert client.is_connected is True
+    assert client.api_url == API
+    assert client.server_info == result
+    assert result.spec_version == "1.0"
+    assert result.server_version == "release"
+    assert result.server_name == "i3X API 1.0"
+    assert result.capabilities.query.history is True
+    assert result.capabilities.update.current is True
+    assert result.capabilities.update.history is False
+    assert result.capabilities.subscribe.stream is True
+    assert result.is_beta is False
+
+
+def test_connect_keeps_unknown_info_fields() -> None:
+    with respx.mock() as router:
+        router.get(f"{API}/info").respond(json=sample("server-b-info.json"))
+        info = _client(API).connect()
+
+    assert info.server_name == "node-i3x"
+    assert info.model_extra == {
+        "vendor": {
+            "name": "Sterfive SAS",
+            "url": "https://www.sterfive.com",
+            "support": "contact@sterfive.com",
+        },
+        "license": "AGPL-3.0-or-later OR LicenseRef-Sterfive-Commercial",
+    }
+    assert info.license == "AGPL-3.0-or-later OR LicenseRef-Sterfive-Commercial"  # type: ignore[attr-defined]
+    assert info.to_dict()["vendor"]["name"] == "Sterfive SAS"
+    assert i3x.ServerInfo.from_dict(info.to_dict()).to_dict() == info.to_dict()
+
+
+def test_connect_without_version_segment_uses_the_root_when_it_answers() -> None:
+    with respx.mock(assert_all_called=False) as router:
+        root = router.get(f"{BASE}/info").respond(json=INFO)
+        v1 = router.get(f"{API}/info").respond(json=INFO)
+        client = _client(BASE)
+        client.connect()
+
+    assert client.api_url == BASE
+    assert root.call_count == 1
+    assert v1.call_count == 0
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (404, sample("server-a-err-unknown-route.json")),
+        (404, sample("server-b-unknown-route.json")),
+        (405, sample("server-a-err-method-not-allowed.json")),
+    ],
+    ids=["404-detail", "404-message-error-statusCode", "405"],
+)
+def test_connect_falls_back_to_v1(status: int, body: object) -> None:
+    with respx.mock() as router:
+        root = router.get(f"{BASE}/info").respond(status, json=body)
+        v1 = router.get(f"{API}/info").respond(json=INFO)
+        client = _client(BASE + "/")
+        client.connect()
+
+    assert (root.call_count, v1.call_count) == (1, 1)
+    assert client.api_url == API
+    assert client.base_url == BASE
+
+
+def test_connect_falls_back_to_v1_when_the_root_is_not_i3x() -> None:
+    with respx.mock() as router:
+        router.get(f"{BASE}/info").respond(
+            200, text="<html><body>Welcome</body></html>", headers={"content-type": "text/html"}
+        )
+        router.get(f"{API}/info").respond(json=INFO)
+        client = _client(BASE)
+        client.connect()
+
+    assert client.api_url == API
+
+
+def test_methods_connect_lazily_on_first_use() -> None:
+    with respx.mock() as router:
+        info = router.get(f"{API}/info").respond(json=INFO)
+        namespaces = router.get(f"{API}/namespaces").respond(json=ok([]))
+        client = _client(API)
+        assert info.call_count == 0
+        assert client.get_namespaces() == []
+        assert client.get_namespaces() == []
+
+    assert info.call_count == 1
+    assert namespaces.call_count == 2
+    assert client.is_connected
+
+
+def test_no_info_anywhere_is_an_unsupported_version() -> None:
+    with respx.mock() as router:
+        router.get(f"{BASE}/info").respond(404, json=NOT_FOUND)
+        router.get(f"{API}/info").respond(404, json=NOT_FOUND)
+        client = _client(BASE)
+        with pytest.raises(i3x.UnsupportedVersionError) as caught:
+            client.connect()
+
+    error = caught.value
+    assert error.status_code == 404
+    assert error.method == "GET"
+    assert "alpha" in str(error)
+    assert not client.is_connected
+
+
+def test_unsupported_version_message_names_the_v1_url() -> None:
+    with respx.mock() as router:
+        router.get(f"{BASE}/info").respond(404, json=NOT_FOUND)
+        router.get(f"{API}/info").respond(404, json=NOT_FOUND)
+        with pytest.raises(i3x.UnsupportedVersionError) as caught:
+            _client(BASE).connect()
+
+    message = str(caught.value)
+    assert "{base}" not in message
+    assert f"{BASE}/v1" in message
+
+
+def test_versioned_base_without_info_is_not_retried_elsewhere() -> None:
+    with respx.mock() as router:
+        info = router.get(f"{API}/info").respond(404, json=NOT_FOUND)
+        with pytest.raises(i3x.UnsupportedVersionError):
+            _client(API).connect()
+    assert info.call_count == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [
+        (b"<html><body><h1>Login</h1></body></html>", "text/html"),
+        (b'{"hello": "world"}', "application/json"),
+        (b"[1, 2, 3]", "application/json"),
+        (b'{"success": true, "result": {"name": "not i3x"}}', "application/json"),
+    ],
+    ids=["html", "other-json", "json-list", "envelope-without-specVersion"],
+)
+def test_a_non_i3x_info_is_an_invalid_server_response(content: bytes, content_type: str) -> None:
+    with respx.mock() as router:
+        for root in (BASE, API):
+            router.get(f"{root}/info").respond(
+                200, content=content, headers={"content-type": content_type}
+            )
+        client = _client(BASE)
+        with pytest.raises(i3x.InvalidServerResponseError) as caught:
+            client.connect()
+
+    assert "not with an i3X document" in str(caught.value)
+    assert caught.value.method == "GET"
+    assert not client.is_connected
+
+
+def test_info_auth_failure_is_raised_as_is() -> None:
+    with respx.mock() as router:
+        router.get(f"{API}/info").respond(
+            401, json={"success": False, "responseDetail": {"title": "Unauthorized", "status": 401}}
+        )
+        with pytest.raises(i3x.AuthenticationError) as caught:
+            _client(API).connect()
+    assert caught.value.status_code == 401
+
+
+def test_beta_server_connects_with_a_deprecation_warning() -> None:
+    beta = ok({"specVersion": "1.0", "serverVersion": "1.0-beta.3"})
+    with respx.mock() as router:
+        router.get(f"{API}/info").respond(json=beta)
+        client = _client(API)
+        with pytest.warns(DeprecationWarning, match="beta") as record:
+            info = client.connect()
+
+    assert info.is_beta is True
+    assert client.is_connected
+    assert record[0].filename == __file__, "the warning points at the caller"
+
+
+def test_beta_warning_points_at_the_caller_of_a_lazily_connecting_method() -> None:
+    beta = ok({"specVersion": "1.0", "serverVersion": "0.9-BETA"})
+    with respx.mock() as router:
+        router.get(f"{API}/info").respond(json=beta)
+        router.get(f"{API}/namespaces").respond(json=ok([]))
+        client = _client(API)
+        with pytest.warns(DeprecationWarning, match="beta") as record:
+            client.get_namespaces()
+    assert record[0].filename == __file__
+
+
+def test_release_server_connects_without_warnings() -> None:
+    with respx.mock() as router:
+        router.get(f"{API}/info").respond(json=sample("server-b-info.json"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            _client(API).connect()
+
+
+# ----------------------------------------------------------------- lifecycle
+
+
+def test_context_manager_connects_and_disconnects() -> None:
+    events: list[str] = []
+    with respx.mock() as router:
+        router.get(f"{API}/info").respond(json=INFO)
+        client = _client(API)
+        client.on_connect = lambda c: events.append(f"connect {c.api_url}")
+        client.on_disconnect = lambda c: events.append("disconnect")
+        with client as entered:
+            assert entered is client
+            assert client.is_connected
+        assert (client.is_connected, client.api_url, client.server_info) == (False, None, None)
+    assert events == [f"connect {API}", "disconnect"]
+
+
+def test_disconnect_then_use_connects_again() -> None:
+    with respx.mock() as router:
+        info = router.get(f"{API}/info").respond(json=INFO)
+        router.get(f"{API}/namespaces").respond(json=ok([]))
+        client = _client(API)
+        client.connect()
+        client.disconnect()
+        client.get_namespaces()
+    assert info.call_count == 2
+    assert client.is_connected
+
+
+def test_disconnect_of_a_client_never_connected_calls_no_callback() -> None:
+    events: list[str] = []
+    client = _client(API)
+    client.on_disconnect = lambda c: events.append("disconnect")
+    client.disconnect()
+    assert events == []
+
+
+# ------------------------------------------------------------------- headers
+
+
+def test_every_request_carries_the_json_and_sdk_headers() -> None:
+    with respx.mock() as router:
+        info = router.get(f"{API}/info").respond(json=INFO)
+        value = router.post(f"{API}/objects/value").respond(
+            json={
+                "success": True,
+                "results": [{"success": True, "elementId": "a", "result": vqt(1)}],
+            }
+        )
+        client = _client(API, headers={"X-Plant": "west"})
+        client.get_value("a")
+
+    for route in (info, value):
+        headers = route.calls.last.request.headers
+        assert headers["accept"] == "application/json"
+        assert headers["user-agent"] == f"i3x-python/{i3x.__version__}"
+        assert headers["x-plant"] == "west"
+        assert "gzip" in headers["accept-encoding"]
+        assert "authorization" not in headers
+    assert value.calls.last.request.headers["content-type"] == "application/json"
+
+
+def test_token_is_sent_as_bearer() -> None:
+    with respx.mock() as router:
+        info = router.get(f"{API}/info").respond(json=INFO)
+        namespaces = router.get(f"{API}/namespaces").respond(json=ok([]))
+        client = _client(API, token="s3cr3t-token")
+        client.get_namespaces()
+    assert info.calls.last.request.headers["authorization"] == "Bearer s3cr3t-token"
+    assert namespaces.calls.last.request.headers["authorization"] == "Bearer s3cr3t-token"
+
+
+def _basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def test_auth_tuple_is_http_basic() -> None:
+    with respx.mock() as router:
+        namespaces = router.get(f"{API}/namespaces").respond(json=ok([]))
+        router.get(f"{API}/info").respond(json=INFO)
+        _client(API, auth=("api-key", "secret")).get_namespaces()
+    assert namespaces.calls.last.request.headers["authorization"] == _basic("api-key", "secret")
+
+
+def test_credentials_in_the_url_become_basic_auth_and_leave_the_url() -> None:
+    with respx.mock() as router:
+        info = router.get(f"{API}/info").respond(json=INFO)
+        client = _client("http://op%40plant:pa%3Ass@i3x.test/v1")
+        client.connect()
+
+    request = info.calls.last.request
+    assert request.url == httpx.URL(f"{API}/info")
+    assert request.headers["authorization"] == _basic("op@plant", "pa:ss")
+    assert client.base_url == API
+    assert client.api_url == API
+
+
+def test_credentials_never_show_in_repr_errors_or_logs(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    secrets = ("tok-SECRET-1", "pw-SECRET-2", "url-SECRET-3")
+    errors: list[BaseException] = []
+    with respx.mock() as router:
+        router.get(f"{API}/info").respond(json=INFO)
+        router.get(f"{API}/namespaces").mock(
+            side_effect=[httpx.Response(503), httpx.Response(401, json=NOT_FOUND)]
+        )
+        router.get(f"{API}/objecttypes").mock(side_effect=httpx.ConnectError("refused"))
+        clients = [
+            _client(API, token=secrets[0]),
+            _client(API, auth=("operator", secrets[1])),
+            _client(f"http://operator:{secrets[2]}@i3x.test/v1"),
+        ]
+        for client in clients:
+            router.get(f"{API}/namespaces").mock(
+                side_effect=[httpx.Response(503), httpx.Response(401, json=NOT_FOUND)]
+            )
+            for call in (client.get_namespaces, client.get_object_types):
+                with pytest.raises(i3x.I3XError) as caught:
+                    call()
+                errors.append(caught.value)
+
+    shown = [repr(c) for c in clients] + [str(c) for c in clients]
+    shown += [str(e) for e in errors] + [repr(e) for e in errors]
+    shown += [str(getattr(e, "url", "")) for e in errors]
+    shown += [r.getMessage() for r in caplog.records]
+    assert len(caplog.records) > 0
+    for text in shown:
+        for secret in secrets:
+            assert secret not in text
+    assert repr(clients[2]) == f"Client({API!r}, connected)"
+
+
+def test_base_url_must_be_http() -> None:
+    with pytest.raises(ValueError, match="base_url"):
+        i3x.Client("ftp://i3x.test")
+    with pytest.raises(ValueError, match="base_url"):
+        i3x.Client("i3x.test:8080")
+    with pytest.raises(TypeError, match="base_url"):
+        i3x.Client(8080)  # type: ignore[arg-type]
+
+
+def test_bad_url_message_hides_credentials() -> None:
+    with pytest.raises(ValueError, match="base_url") as caught:
+        i3x.Client("ftp://user:hunter2@i3x.test")
+    assert "hunter2" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "name"),
+    [
+        ({"token": 5}, TypeError, "token"),
+        ({"auth": ("user",)}, TypeError, "auth"),
+        ({"max_retries": -1}, ValueError, "max_retries"),
+        ({"max_retries": "2"}, TypeError, "max_retries"),
+        ({"batch_size": 0}, ValueError, "batch_size"),
+        ({"timeout": 0}, ValueError, "timeout"),
+        ({"timeout": "30"}, TypeError, "timeout"),
+        ({"client_id": ""}, ValueError, "client_id"),
+    ],
+)
+def test_constructor_checks_its_arguments(
+    kwargs: dict[str, object], error: type[Exception], name: str
+) -> None:
+    with pytest.raises(error, match=name):
+        i3x.Client(API, **kwargs)  # type: ignore[arg-type]
+
+
+def test_credentials_in_url_and_auth_are_refused() -> None:
+    with pytest.raises(ValueError, match="auth"):
+        i3x.Client("http://u:p@i3x.test/v1", auth=("u", "p"))
+
+
+def test_client_id_is_random_unless_given() -> None:
+    a, b = i3x.Client(API), i3x.Client(API)
+    assert a.client_id != b.client_id
+    assert len(a.client_id) >= 16
+    assert i3x.Client(API, client_id="line-7").client_id == "line-7"
+
+
+def test_gzip_answers_are_decoded() -> None:
+    import gzip
+
+    with respx.mock() as router:
+        router.get(f"{API}/info").respond(
+            200,
+            content=gzip.compress(sample_bytes("server-a-info.json")),
+            headers={"content-type": "application/json", "content-encoding": "gzip"},
+        )
+        info = _client(API).connect()
+    assert info.server_name == "i3X API 1.0"
