@@ -1,0 +1,279 @@
+"""Writes: current values (1.0 bulk PUT and the beta per-element PUT) and history."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+
+import httpx
+import pytest
+import respx
+
+import i3x
+
+from ._helpers import API, bulk, failed, item, ok, sample, sent_json
+
+pytestmark = pytest.mark.respx(base_url=API)
+
+UTC = timezone.utc
+
+
+def test_update_value_writes_a_dict_as_the_value(
+    client: i3x.Client, respx_mock: respx.MockRouter
+) -> None:
+    route = respx_mock.put("/objects/value").respond(json=bulk(item("element-id-1")))
+
+    client.update_value("element-id-1", {"temperature": 72.5})
+
+    request = route.calls.last.request
+    assert request.method == "PUT"
+    assert request.headers["content-type"] == "application/json"
+    assert request.headers["accept"] == "application/json"
+    assert sent_json(route) == {
+        "updates": [{"elementId": "element-id-1", "value": {"value": {"temperature": 72.5}}}]
+    }
+
+
+def test_update_value_writes_a_vqt_lookalike_dict_as_the_value(
+    client: i3x.Client, respx_mock: respx.MockRouter
+) -> None:
+    route = respx_mock.put("/objects/value").respond(json=bulk(item("a")))
+    client.update_value("a", {"value": 1, "quality": "Bad"})
+    assert sent_json(route)["updates"][0]["value"] == {"value": {"value": 1, "quality": "Bad"}}
+
+
+@pytest.mark.parametrize("value", [42, 70.5, "Running", True, None, [1, 2, 3]])
+def test_update_value_scalars(
+    client: i3x.Client, respx_mock: respx.MockRouter, value: object
+) -> None:
+    route = respx_mock.put("/objects/value").respond(json=bulk(item("a")))
+    client.update_value("a", value)
+    assert sent_json(route) == {"updates": [{"elementId": "a", "value": {"value": value}}]}
+
+
+def test_update_value_with_an_explicit_vqt(
+    client: i3x.Client, respx_mock: respx.MockRouter
+) -> None:
+    route = respx_mock.put("/objects/value").respond(json=bulk(item("a")))
+    stamp = datetime(2026, 3, 1, 14, 0, tzinfo=timezone(timedelta(hours=2)))
+
+    client.update_value("a", i3x.VQT(value=3.5, quality="Uncertain", timestamp=stamp))
+
+    assert sent_json(route)["updates"][0]["value"] == {
+        "value": 3.5,
+        "quality": "Uncertain",
+        "timestamp": "2026-03-01T12:00:00Z",
+    }
+
+
+def test_update_value_with_quality_and_timestamp_arguments(
+    client: i3x.Client, respx_mock: respx.MockRouter
+) -> None:
+    route = respx_mock.put("/objects/value").respond(json=bulk(item("a")))
+
+    client.update_value("a", 1, quality="Bad", timestamp="2026-03-01T12:00:00Z")
+    client.update_value("a", 2, timestamp=datetime(2026, 3, 1, 12, 0, 0, 500000, tzinfo=UTC))
+
+    assert sent_json(route, 0)["updates"][0]["value"] == {
+        "value": 1,
+        "quality": "Bad",
+        "timestamp": "2026-03-01T12:00:00Z",
+    }
+    assert sent_json(route, 1)["updates"][0]["value"] == {
+        "value": 2,
+        "timestamp": "2026-03-01T12:00:00.500000Z",
+    }
+
+
+def test_update_value_item_failure_raises_its_own_error(
+    client: i3x.Client, respx_mock: respx.MockRouter
+) -> None:
+    put = sample("server-a-value-put.json")
+    respx_mock.put("/objects/value").respond(json=bulk(put["results"][1]))
+
+    with pytest.raises(i3x.BadRequestError) as caught:
+        client.update_value("pump-101-state", 42)
+
+    error = caught.value
+    assert error.status_code == 400
+    assert error.title == "Bad Request"
+    assert error.detail is not None
+    assert error.detail.startswith("Update failed: Value schema (int) does not match")
+    assert (error.method, error.url) == ("PUT", f"{API}/objects/value")
+
+
+def test_update_value_not_found(client: i3x.Client, respx_mock: respx.MockRouter) -> None:
+    respx_mock.put("/objects/value").respond(json=bulk(failed("no-such-element")))
+    with pytest.raises(i3x.NotFoundError):
+        client.update_value("no-such-element", 1)
+
+
+def test_update_values(client: i3x.Client, respx_mock: respx.MockRouter) -> None:
+    route = respx_mock.put("/objects/value").respond(json=bulk(item("a"), item("b"), item("c")))
+
+    client.update_values(
+        {"a": 1, "b": {"temperature": 72.5}, "c": i3x.VQT(value="x", quality="Bad")}
+    )
+    client.update_values([("a", 1), ("b", 2)])
+
+    assert sent_json(route, 0) == {
+        "updates": [
+            {"elementId": "a", "value": {"value": 1}},
+            {"elementId": "b", "value": {"value": {"temperature": 72.5}}},
+            {"elementId": "c", "value": {"value": "x", "quality": "Bad"}},
+        ]
+    }
+    assert [u["elementId"] for u in sent_json(route, 1)["updates"]] == ["a", "b"]
+
+
+def test_update_values_partial_failure(client: i3x.Client, respx_mock: respx.MockRouter) -> None:
+    respx_mock.put("/objects/value").respond(json=sample("server-a-value-put.json"))
+
+    with pytest.raises(i3x.BulkError) as caught:
+        client.update_values({"sensor-001": 70.5, "pump-101-state": 42, "no-such-element": 1})
+
+    error = caught.value
+    assert list(error.results) == ["sensor-001"]
+    assert list(error.errors) == ["pump-101-state", "no-such-element"]
+    assert isinstance(error.errors["pump-101-state"], i3x.BadRequestError)
+    assert isinstance(error.errors["no-such-element"], i3x.NotFoundError)
+    assert error.errors["no-such-element"].detail == "Element not found: no-such-element"
+    assert "2 of 3 writes failed" in str(error)
+
+
+def test_writes_are_never_split(client: i3x.Client, respx_mock: respx.MockRouter) -> None:
+    route = respx_mock.put("/objects/value").respond(json=bulk(*(item(f"e{i}") for i in range(5))))
+    client.with_options(batch_size=2).update_values({f"e{i}": i for i in range(5)})
+    assert route.call_count == 1
+    assert len(sent_json(route)["updates"]) == 5
+
+
+# ----------------------------------------------------------------------- history
+
+
+def test_update_history(client: i3x.Client, respx_mock: respx.MockRouter) -> None:
+    route = respx_mock.put("/objects/history").respond(json=bulk(item("a"), item("a")))
+
+    client.update_history(
+        "a",
+        [
+            i3x.VQT(value=1, timestamp=datetime(2026, 1, 1, tzinfo=UTC)),
+            {"value": 2, "quality": "Bad", "timestamp": "2026-01-01T00:00:01Z"},
+        ],
+    )
+
+    assert route.calls.last.request.method == "PUT"
+    assert sent_json(route) == {
+        "updates": [
+            {
+                "elementId": "a",
+                "value": {"value": 1, "quality": "Good", "timestamp": "2026-01-01T00:00:00Z"},
+            },
+            {
+                "elementId": "a",
+                "value": {"value": 2, "quality": "Bad", "timestamp": "2026-01-01T00:00:01Z"},
+            },
+        ]
+    }
+
+
+def test_update_history_not_supported(client: i3x.Client, respx_mock: respx.MockRouter) -> None:
+    respx_mock.put("/objects/history").respond(
+        501,
+        json={
+            "success": False,
+            "responseDetail": {
+                "title": "Not Implemented",
+                "status": 501,
+                "detail": "History updates are not supported",
+            },
+        },
+    )
+    with pytest.raises(i3x.NotSupportedError) as caught:
+        client.update_history("a", i3x.VQT(value=1, timestamp=datetime(2026, 1, 1, tzinfo=UTC)))
+    assert caught.value.detail == "History updates are not supported"
+    assert isinstance(caught.value, i3x.APIStatusError)
+
+
+def test_update_history_item_failure(client: i3x.Client, respx_mock: respx.MockRouter) -> None:
+    respx_mock.put("/objects/history").respond(json=bulk(failed("a")))
+    with pytest.raises(i3x.NotFoundError):
+        client.update_history("a", i3x.VQT(value=1, timestamp=datetime(2026, 1, 1, tzinfo=UTC)))
+
+
+# -------------------------------------------------------------- beta servers
+
+
+@pytest.fixture
+def beta(respx_mock: respx.MockRouter) -> Iterator[i3x.Client]:
+    respx_mock.get("/info").respond(json=ok({"specVersion": "1.0", "serverVersion": "1.0-beta"}))
+    client = i3x.Client(API)
+    with pytest.warns(DeprecationWarning, match="beta"):
+        client.connect()
+    yield client
+    client.close()
+
+
+@pytest.mark.parametrize(
+    ("element_id", "encoded"),
+    [
+        ("sensor-001", "sensor-001"),
+        ("Line 1/Pump [A]", "Line%201%2FPump%20%5BA%5D"),
+        ("ns=2;s=Tank:Level", "ns%3D2%3Bs%3DTank%3ALevel"),
+    ],
+)
+def test_beta_update_value_puts_to_the_url_encoded_element(
+    beta: i3x.Client, respx_mock: respx.MockRouter, element_id: str, encoded: str
+) -> None:
+    route = respx_mock.put(url__regex=r"/objects/.+/value$").respond(json=ok(None))
+
+    beta.update_value(element_id, {"temperature": 72.5}, quality="Good")
+
+    request = route.calls.last.request
+    assert request.url.raw_path == f"/v1/objects/{encoded}/value".encode()
+    assert sent_json(route) == {"value": {"temperature": 72.5}, "quality": "Good"}
+
+
+def test_beta_update_value_error(beta: i3x.Client, respx_mock: respx.MockRouter) -> None:
+    respx_mock.put("/objects/a/value").respond(
+        404, json={"success": False, "responseDetail": {"status": 404, "detail": "no a"}}
+    )
+    with pytest.raises(i3x.NotFoundError) as caught:
+        beta.update_value("a", 1)
+    assert caught.value.detail == "no a"
+
+
+def test_beta_update_values_one_put_each(beta: i3x.Client, respx_mock: respx.MockRouter) -> None:
+    ok_route = respx_mock.put("/objects/a/value").respond(json=ok(None))
+    bad_route = respx_mock.put("/objects/b%2Fc/value").respond(
+        400, json={"success": False, "responseDetail": {"status": 400, "detail": "bad b/c"}}
+    )
+
+    with pytest.raises(i3x.BulkError) as caught:
+        beta.update_values({"a": 1, "b/c": 2})
+
+    assert ok_route.call_count == bad_route.call_count == 1
+    assert list(caught.value.results) == ["a"]
+    assert isinstance(caught.value.errors["b/c"], i3x.BadRequestError)
+    assert caught.value.errors["b/c"].detail == "bad b/c"
+
+
+@pytest.mark.respx(base_url=API, assert_all_called=False)
+def test_release_server_does_not_use_the_beta_put(
+    client: i3x.Client, respx_mock: respx.MockRouter
+) -> None:
+    beta_route = respx_mock.put(url__regex=r"/objects/.+/value$").respond(json=ok(None))
+    bulk_route = respx_mock.put("/objects/value").respond(json=bulk(item("a")))
+    client.update_value("a", 1)
+    assert (bulk_route.call_count, beta_route.call_count) == (1, 0)
+
+
+def test_beta_put_sends_no_credentials_in_url(respx_mock: respx.MockRouter) -> None:
+    respx_mock.get("/info").respond(json=ok({"specVersion": "1.0", "serverVersion": "beta"}))
+    route = respx_mock.put("/objects/a/value").respond(json=ok(None))
+    client = i3x.Client("http://u:pw-SECRET@i3x.test/v1")
+    with pytest.warns(DeprecationWarning, match="beta"):
+        client.update_value("a", 1)
+    assert "pw-SECRET" not in str(route.calls.last.request.url)
+    assert route.calls.last.request.headers["authorization"].startswith("Basic ")
+    assert isinstance(route.calls.last.request, httpx.Request)
