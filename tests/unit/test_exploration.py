@@ -422,3 +422,19 @@ def test_get_related_objects_partial_failure(
     ]
     assert isinstance(error.errors["no-such-element"], i3x.NotFoundError)
     assert error.errors["no-such-element"].detail == "Element not found: no-such-element"
+
+
+# ---------------------------------------------------------------------------- info
+
+
+def test_get_info_reads_info_again(client: i3x.Client, respx_mock: respx.MockRouter) -> None:
+    info_route = respx_mock.routes["info"]
+    info_route.respond(json=sample("server-b-info.json"))
+
+    info = client.get_info()
+
+    assert info_route.call_count == 2, "connect, then get_info"
+    assert request_of(info_route).method == "GET"
+    assert info.server_name == "node-i3x"
+    assert info.server_version == "0.9.11"
+    assert info.model_extra["license"].startswith("AGPL")
