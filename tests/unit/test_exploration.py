@@ -242,6 +242,25 @@ def test_get_objects_filters(client: i3x.Client, respx_mock: respx.MockRouter) -
     )
 
 
+def test_type_ids_are_encoded_in_the_query(
+    client: i3x.Client, respx_mock: respx.MockRouter
+) -> None:
+    # A real server's type id, with spaces, brackets, ':', '/', ';' and '='.
+    type_id = "object-type:baseobjecttype [ nsu=http://opcfoundation.org/UA/;i=58 ]"
+    route = respx_mock.get("/objects").respond(json=ok([]))
+
+    client.get_objects(type_id=type_id)
+
+    url = request_of(route).url
+    assert url.path == "/v1/objects"
+    assert url.params["typeElementId"] == type_id
+    query = url.query.decode()
+    assert query.startswith("typeElementId=")
+    for raw in (" ", "[", "]", "/", ";", ":"):
+        assert raw not in query
+    assert query.count("=") == 1
+
+
 def test_get_objects_with_metadata(client: i3x.Client, respx_mock: respx.MockRouter) -> None:
     respx_mock.get("/objects").respond(json=sample("server-a-objects-includeMetadata.json"))
 
