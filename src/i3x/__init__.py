@@ -11,6 +11,7 @@ Quick start::
 
 import contextlib
 
+from ._async_client import AsyncClient
 from ._base_client import SyncResult
 from ._client import Client
 from ._exceptions import (
@@ -56,13 +57,21 @@ from ._models import (
     ValueChange,
     models_json_schema,
 )
+from ._streaming import AsyncSubscriptionStream, SubscriptionStream
+from ._subscriptions import Event, Mode
 from ._version import __version__
 
 __all__ = [
     "__version__",
     # clients
     "Client",
+    "AsyncClient",
     "SyncResult",
+    # subscriptions in pull form
+    "SubscriptionStream",
+    "AsyncSubscriptionStream",
+    "Event",
+    "Mode",
     # models
     "ServerInfo",
     "ServerCapabilities",

@@ -808,12 +808,13 @@ class BaseClient:
         return body
 
     def _beta_writes(self, updates: list[tuple[str, dict[str, Any]]]) -> Flow[None]:
-        # Beta servers have no bulk write: one PUT /objects/{id}/value per element.
+        # Beta servers have no bulk write: one PUT /objects/{id}/value per element, with
+        # the VQT as the body.
         def call_for(key: str, vqt: dict[str, Any]) -> Call[Any]:
             return Call(
                 "PUT",
                 f"/objects/{quote(key, safe='')}/value",
-                parse=_raw,
+                parse=lambda r: raise_for_status(r, context=key),
                 json=vqt,
                 idempotent=False,
             )
@@ -1002,6 +1003,8 @@ class BaseClient:
         """Fill in what this client knows and the server does not say."""
         record = self._state.subscriptions.get(subscription.subscription_id)
         extra: dict[str, Any] = {}
+        if subscription.client_id is None:  # i3X 1.0 does not send it; it is ours
+            extra["client_id"] = self._client_id
         if record is not None:
             extra["created"] = record.created
             if subscription.display_name is None:

@@ -22,7 +22,8 @@ from tenacity import (
     RetryCallState,
     retry_if_exception,
     stop_after_attempt,
-    wait_exponential_jitter,
+    wait_exponential,
+    wait_random,
 )
 
 from ._constants import INITIAL_RETRY_DELAY, MAX_RETRY_AFTER, MAX_RETRY_DELAY, RETRYABLE_STATUSES
@@ -33,8 +34,10 @@ __all__ = ["parse_retry_after", "should_retry", "retry_args", "raise_if_retryabl
 
 logger = logging.getLogger("i3x")
 
-_backoff = wait_exponential_jitter(
-    initial=INITIAL_RETRY_DELAY, max=MAX_RETRY_DELAY, jitter=INITIAL_RETRY_DELAY
+# Exponential backoff plus up to half a step of jitter, so that clients retrying
+# together do not come back together.
+_backoff = wait_exponential(multiplier=INITIAL_RETRY_DELAY, max=MAX_RETRY_DELAY) + wait_random(
+    0, INITIAL_RETRY_DELAY
 )
 
 

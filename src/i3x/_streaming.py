@@ -43,7 +43,8 @@ from tenacity import (
     RetryCallState,
     retry_if_exception,
     stop_never,
-    wait_exponential_jitter,
+    wait_exponential,
+    wait_random,
 )
 
 from ._exceptions import (
@@ -223,8 +224,8 @@ class AsyncBuffer:
 
 
 def _reconnect_wait() -> Any:
-    return wait_exponential_jitter(
-        initial=RECONNECT_INITIAL, max=RECONNECT_MAX, jitter=RECONNECT_INITIAL
+    return wait_exponential(multiplier=RECONNECT_INITIAL, max=RECONNECT_MAX) + wait_random(
+        0, RECONNECT_INITIAL
     )
 
 
