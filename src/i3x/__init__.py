@@ -9,7 +9,7 @@ Quick start::
         print(value.value, value.quality, value.timestamp)
 """
 
-import contextlib
+import contextlib as _contextlib
 
 from ._async_client import AsyncClient
 from ._base_client import SyncResult
@@ -119,6 +119,6 @@ __all__ = [
 for _name in __all__:
     _obj = globals()[_name]
     if getattr(_obj, "__module__", "").startswith("i3x._"):
-        with contextlib.suppress(AttributeError, TypeError):  # constants
+        with _contextlib.suppress(AttributeError, TypeError):  # constants
             _obj.__module__ = "i3x"
 del _name, _obj

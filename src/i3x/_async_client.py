@@ -19,7 +19,19 @@ import httpx
 from tenacity import AsyncRetrying
 from typing_extensions import Self
 
-from ._base_client import Auth, BaseClient, Batch, Flow, Pool, SyncResult, Timeout
+from ._base_client import (
+    Auth,
+    BaseClient,
+    Batch,
+    Connected,
+    Done,
+    Flow,
+    Pool,
+    Step,
+    SyncResult,
+    Timeout,
+    first_step,
+)
 from ._checks import subscription_key
 from ._constants import (
     DEFAULT_BATCH_SIZE,
@@ -189,9 +201,10 @@ class AsyncClient(BaseClient):
             except I3XError as exc:
                 return exc
 
-    async def _drive(self, flow: Flow[_T]) -> _T:
+    async def _drive(self, flow: Flow[_T], step: Step | None = None) -> _T:
         try:
-            step = next(flow)
+            if step is None:
+                step = next(flow)
             while True:
                 try:
                     if isinstance(step, Batch):
@@ -199,6 +212,8 @@ class AsyncClient(BaseClient):
                         outcome: Any = await asyncio.gather(
                             *(self._outcome(c, limit) for c in step.calls)
                         )
+                    elif isinstance(step, Connected):
+                        outcome = None
                     else:
                         outcome = await self._send(step)
                 except I3XError as exc:
@@ -209,9 +224,12 @@ class AsyncClient(BaseClient):
             return stop.value  # type: ignore[no-any-return]
 
     async def _run(self, flow: Flow[_T]) -> _T:
+        step = first_step(flow)
+        if isinstance(step, Done):
+            return step.value  # type: ignore[no-any-return]
         if self._state.api_root is None:
             await self._connect(stacklevel=4)
-        return await self._drive(flow)
+        return await self._drive(flow, step)
 
     async def _connect(self, *, stacklevel: int) -> ServerInfo:
         info = await self._drive(self._connect_flow())

@@ -64,10 +64,12 @@ from ._models import (
     Subscription,
     SyncBatch,
     ValueChange,
+    evolve,
 )
 from ._version import __version__
 from ._wire import (
     Call,
+    Convert,
     as_model,
     bulk_results,
     decode_bulk,
@@ -76,9 +78,21 @@ from ._wire import (
     raise_for_status,
     redact_url,
     request_label,
+    value_result,
 )
 
-__all__ = ["BaseClient", "Batch", "Flow", "Options", "Pool", "SyncResult"]
+__all__ = [
+    "BaseClient",
+    "Batch",
+    "CONNECTED",
+    "Connected",
+    "Done",
+    "Flow",
+    "Options",
+    "Pool",
+    "SyncResult",
+    "first_step",
+]
 
 _T = TypeVar("_T")
 
@@ -97,8 +111,33 @@ class Batch:
     calls: tuple[Call[Any], ...]
 
 
-Step = Call[Any] | Batch
+class Connected:
+    """A step that only waits for the connection: the flow reads ``server_info`` next.
+
+    Drivers check arguments (run a flow to its first step) before they connect,
+    so a flow that depends on what the server is yields this first.
+    """
+
+
+CONNECTED: Final = Connected()
+
+Step = Call[Any] | Batch | Connected
 Flow = Generator[Step, Any, _T]
+
+
+@dataclass(frozen=True)
+class Done:
+    """A flow that finished before its first request (nothing to send)."""
+
+    value: Any
+
+
+def first_step(flow: Flow[Any]) -> Step | Done:
+    """Run a flow up to its first request: its argument checks raise here, before any I/O."""
+    try:
+        return next(flow)
+    except StopIteration as stop:
+        return Done(stop.value)
 
 
 @dataclass(frozen=True)
@@ -150,8 +189,6 @@ class SubscriptionRecord:
     display_name: str | None
     created: datetime
     monitored: dict[str, int] = field(default_factory=dict)
-    next_ack: int | None = None
-    """The sequence number the next plain sync acknowledges."""
 
 
 @dataclass
@@ -167,6 +204,9 @@ class ClientState:
     warnings: list[str] = field(default_factory=list)
     deliveries: dict[str, Any] = field(default_factory=dict)
     """Live subscription deliveries by the subscription id the user holds."""
+    acks: dict[str, int] = field(default_factory=dict)
+    """The sequence number the next plain sync acknowledges, by subscription id (any
+    subscription synced, not only those this client created)."""
     runtime: Any = None
     """The sync client's delivery threads, started by the first subscription."""
 
@@ -450,7 +490,7 @@ class BaseClient:
                 f"{base} has no GET /info (HTTP {problems[-1].status_code}): it is either a "
                 "pre-release (alpha) i3X server, which this SDK does not support (upgrade the "
                 "server to i3X 1.0), or not the API's base URL. i3X serves its API under "
-                "{base}/v1; pass that base.",
+                f"{base}/v1; pass that base.",
                 problems[-1].status_code,
                 method="GET",
                 url=base + "/info",
@@ -511,6 +551,7 @@ class BaseClient:
         idempotent: bool = True,
         method: str = "POST",
         batch: bool = True,
+        convert: Convert | None = None,
     ) -> Flow[tuple[list[tuple[str, Any]], ResponseDetail | None]]:
         """Send a bulk request (in batches) and pair every key with its result.
 
@@ -521,7 +562,7 @@ class BaseClient:
         def call_for(chunk: list[str]) -> Call[Any]:
             def parse(response: httpx.Response) -> Any:
                 envelope = decode_bulk(response, item_type, what)
-                return bulk_results(response, envelope, chunk, what=what)
+                return bulk_results(response, envelope, chunk, what=what, convert=convert)
 
             return Call(method, path, parse=parse, json=body(chunk), idempotent=idempotent)
 
@@ -703,28 +744,13 @@ class BaseClient:
 
     # ---------------------------------------------------------------------- values
 
-    @staticmethod
-    def _value_of(
-        key: str, result: Any, detail: ResponseDetail | None, response: httpx.Response | None = None
-    ) -> LastKnownValue:
-        data = dict(result) if isinstance(result, Mapping) else {"value": result}
-        data["elementId"] = key
-        if detail is not None and data.get("responseDetail") is None:
-            data["responseDetail"] = detail.to_dict()
-        try:
-            return LastKnownValue.from_dict(data)
-        except ValueError as exc:
-            from ._exceptions import ResponseValidationError
-
-            raise ResponseValidationError(
-                f"the value of {key!r} does not fit LastKnownValue: {exc.__class__.__name__}"
-            ) from None
-
     def _values(
         self, path: str, ids: list[str], body: Callable[[list[str]], dict[str, Any]], what: str
     ) -> Flow[dict[str, LastKnownValue]]:
-        pairs, detail = yield from self._bulk(path, ids, body, dict[str, Any], what)
-        return {key: self._value_of(key, result, detail) for key, result in pairs}
+        pairs, _ = yield from self._bulk(
+            path, ids, body, dict[str, Any], what, convert=value_result
+        )
+        return dict(pairs)
 
     def _get_values(
         self, element_ids: Iterable[str], max_depth: int
@@ -839,6 +865,7 @@ class BaseClient:
             )
 
     def _write_values(self, updates: list[tuple[str, dict[str, Any]]]) -> Flow[None]:
+        yield CONNECTED  # beta servers take another endpoint
         if self._state.is_beta:
             yield from self._beta_writes(updates)
             return
@@ -1010,7 +1037,7 @@ class BaseClient:
             if subscription.display_name is None:
                 extra["display_name"] = record.display_name
         extra.update(self._live_facts(subscription.subscription_id))
-        return replace(subscription, **extra) if extra else subscription
+        return evolve(subscription, **extra) if extra else subscription
 
     def _list_subscriptions(
         self, subscription_ids: Iterable[str] | None
@@ -1060,6 +1087,7 @@ class BaseClient:
             with self._state.lock:
                 for key in ids:
                     self._state.subscriptions.pop(key, None)
+                    self._state.acks.pop(key, None)
 
     def _subscribe_flow(
         self, element_ids: Iterable[str], max_depth: int, display_name: str | None
@@ -1125,10 +1153,9 @@ class BaseClient:
             self._check_not_delivered(key)
             key = self._server_id(key)
         with self._state.lock:
-            record = self._state.subscriptions.get(key)
             ack = last_sequence_number
-            if ack is None and auto_ack and record is not None:
-                ack = record.next_ack
+            if ack is None and auto_ack:
+                ack = self._state.acks.get(key)
         body = self._subscription_body(key)
         if ack is not None:
             body["lastSequenceNumber"] = ack
@@ -1149,14 +1176,11 @@ class BaseClient:
             # What a plain call returned has reached the caller: the next call acknowledges
             # it. A delivery acknowledges only what reached its consumer (mark_delivered).
             with self._state.lock:
-                record = self._state.subscriptions.get(key)
-                if record is not None:
-                    if ack == -1:
-                        record.next_ack = None
-                    elif synced:
-                        record.next_ack = synced.last_sequence_number
-                    else:
-                        record.next_ack = ack
+                newest = synced.last_sequence_number if synced else ack
+                if newest is None or newest < 0:
+                    self._state.acks.pop(key, None)
+                else:
+                    self._state.acks[key] = newest
         return synced
 
     def _check_not_delivered(self, subscription_id: str) -> None:

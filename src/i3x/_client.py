@@ -16,7 +16,18 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import httpx
 from tenacity import Retrying
 
-from ._base_client import Auth, BaseClient, Batch, Flow, SyncResult, Timeout
+from ._base_client import (
+    Auth,
+    BaseClient,
+    Batch,
+    Connected,
+    Done,
+    Flow,
+    Step,
+    SyncResult,
+    Timeout,
+    first_step,
+)
 from ._checks import check_positive_int, subscription_key
 from ._constants import (
     DEFAULT_BATCH_SIZE,
@@ -168,13 +179,16 @@ class Client(BaseClient):
         except I3XError as exc:
             return exc
 
-    def _drive(self, flow: Flow[_T]) -> _T:
+    def _drive(self, flow: Flow[_T], step: Step | None = None) -> _T:
         try:
-            step = next(flow)
+            if step is None:
+                step = next(flow)
             while True:
                 try:
                     if isinstance(step, Batch):
                         outcome: Any = [self._outcome(c) for c in step.calls]
+                    elif isinstance(step, Connected):
+                        outcome = None
                     else:
                         outcome = self._send(step)
                 except I3XError as exc:
@@ -185,9 +199,12 @@ class Client(BaseClient):
             return stop.value  # type: ignore[no-any-return]
 
     def _run(self, flow: Flow[_T]) -> _T:
+        step = first_step(flow)
+        if isinstance(step, Done):
+            return step.value  # type: ignore[no-any-return]
         if self._state.api_root is None:
             self._connect(stacklevel=4)
-        return self._drive(flow)
+        return self._drive(flow, step)
 
     def _connect(self, *, stacklevel: int) -> ServerInfo:
         info = self._drive(self._connect_flow())

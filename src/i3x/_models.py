@@ -33,6 +33,7 @@ from pydantic import (
     AliasPath,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     SerializerFunctionWrapHandler,
     TypeAdapter,
     field_validator,
@@ -40,7 +41,9 @@ from pydantic import (
     model_validator,
 )
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import JsonSchemaValue
 from pydantic.json_schema import models_json_schema as _pydantic_models_json_schema
+from pydantic_core import CoreSchema
 from typing_extensions import Self, dataclass_transform
 
 __all__ = [
@@ -136,6 +139,25 @@ class WireModel:
         fields = self.__dataclass_fields__
         return {k: v for k, v in vars(self).items() if k not in fields}
 
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        # Attribute docstrings are read from a class's own source only: a subclass
+        # (RelatedObject) takes its inherited fields' descriptions from its bases.
+        schema = handler(core_schema)
+        properties = handler.resolve_ref_schema(schema).get("properties", {})
+        for name, info in getattr(cls, "__pydantic_fields__", {}).items():
+            prop = properties.get(info.serialization_alias or info.alias or name)
+            if prop is None or "description" in prop:
+                continue
+            for base in cls.__mro__[1:]:
+                inherited = getattr(base, "__pydantic_fields__", {}).get(name)
+                if inherited is not None and inherited.description:
+                    prop["description"] = inherited.description
+                    break
+        return schema
+
     @model_serializer(mode="wrap")
     def _keep_unknown_fields(self, handler: SerializerFunctionWrapHandler) -> Any:
         # pydantic dataclasses serialize declared fields only; the wire form must
@@ -145,6 +167,15 @@ class WireModel:
         if extra and isinstance(data, dict):
             data.update(extra)
         return data
+
+
+def evolve(model: _M, **changes: Any) -> _M:
+    """A copy of ``model`` with ``changes``, keeping the unknown fields it carries."""
+    assert isinstance(model, WireModel)
+    values = {f.name: getattr(model, f.name) for f in dataclasses.fields(model)}
+    values.update(model.model_extra)
+    values.update(changes)
+    return type(model)(**values)
 
 
 @dataclass_transform(frozen_default=True, field_specifiers=(Field, dataclasses.field))

@@ -272,10 +272,10 @@ class Delivery:
         # Resume where an earlier delivery (or plain syncs) left off: acknowledge what was
         # delivered, and treat anything up to it as already seen.
         with self.api._state.lock:
-            record = self.api._state.subscriptions.get(self.server_id)
-            if record is not None and record.next_ack is not None and record.next_ack >= 0:
-                self.delivered_seq = record.next_ack
-                self._sequencer.last = record.next_ack
+            acked = self.api._state.acks.get(self.server_id)
+        if acked is not None:
+            self.delivered_seq = acked
+            self._sequencer.last = acked
         self._task = asyncio.get_running_loop().create_task(
             self._run(), name=f"i3x-delivery-{self.user_id}"
         )
@@ -304,9 +304,7 @@ class Delivery:
         ):
             with self.api._state.lock:
                 self.delivered_seq = item.seq
-                record = self.api._state.subscriptions.get(self.server_id)
-                if record is not None:
-                    record.next_ack = item.seq
+                self.api._state.acks[self.server_id] = item.seq
 
     # -------------------------------------------------------------------- run
 
@@ -525,6 +523,7 @@ class Delivery:
                 failed.update(exc.errors)
         with api._state.lock:
             api._state.subscriptions.pop(old_id, None)
+            api._state.acks.pop(old_id, None)
         self.server_id = new_id
         self.epoch += 1
         self.delivered_seq = None

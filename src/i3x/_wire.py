@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import json
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Final, Generic, TypeVar, cast
@@ -31,7 +31,7 @@ from ._exceptions import (
     TimeoutError,
     status_error,
 )
-from ._models import BulkItem, ResponseDetail, WireModel, wire_model
+from ._models import BulkItem, LastKnownValue, ResponseDetail, WireModel, wire_model
 
 __all__ = [
     "Call",
@@ -340,17 +340,24 @@ def _match_items(keys: Sequence[str], items: Sequence[BulkItem[Any]]) -> list[Bu
     return matched
 
 
+Convert = Callable[[str, Any, "ResponseDetail | None", httpx.Response], Any]
+"""Turns one successful item's result into the SDK's model (with the answer, for errors)."""
+
+
 def bulk_results(
     response: httpx.Response,
     envelope: BulkEnvelope[Any],
     keys: Sequence[str],
     *,
     what: str,
+    convert: Convert | None = None,
 ) -> tuple[list[tuple[str, Any]], ResponseDetail | None]:
     """Pair each requested key with its result, raising :class:`~i3x.BulkError` on any failure.
 
     Returns the ``(key, result)`` pairs in request order, and the answer's
-    top-level detail (for a 206, what limit was hit).
+    top-level detail (for a 206, what limit was hit). ``convert`` shapes each
+    successful result, so that the successes a :class:`~i3x.BulkError` carries
+    are models too.
     """
     method, url = request_label(response.request)
     matched = _match_items(keys, envelope.results)
@@ -362,7 +369,10 @@ def bulk_results(
             errors[key] = item_error(item, key, method=method, url=url)
             items.append(item or BulkItem(success=False, element_id=key))
         else:
-            pairs.append((key, item.result))
+            result = item.result
+            if convert is not None:
+                result = convert(key, result, envelope.response_detail, response)
+            pairs.append((key, result))
             items.append(item)
     if errors:
         raise _bulk_error(errors, items, pairs, total=len(keys), what=what, method=method, url=url)
@@ -422,6 +432,19 @@ def as_model(tp: type[_T], data: Any, response: httpx.Response, what: str) -> _T
         raise _validation_error(response, exc, what) from None
 
 
-def dump_json(model: WireModel) -> Any:
-    """The wire form of a model, for request bodies."""
-    return model.to_dict()
+def value_result(
+    key: str, result: Any, detail: ResponseDetail | None, response: httpx.Response
+) -> LastKnownValue:
+    """A value or history item as a :class:`~i3x.LastKnownValue`.
+
+    The element id comes from the bulk item; a 206's top-level detail is kept on
+    each value, so that a cut-short answer is visible where the value is used.
+    """
+    data = dict(result) if isinstance(result, Mapping) else {"value": result}
+    data["elementId"] = key
+    if detail is not None and data.get("responseDetail") is None:
+        data["responseDetail"] = detail.to_dict()
+    try:
+        return LastKnownValue.from_dict(data)
+    except pydantic.ValidationError as exc:
+        raise _validation_error(response, exc, f"LastKnownValue ({key!r})") from None

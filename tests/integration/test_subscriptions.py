@@ -1,0 +1,310 @@
+"""Subscriptions that lose nothing, against the embedded server and its fault injection.
+
+Both clients run every test (see conftest). Tests wait on deliveries with a
+timeout (Recorder.wait_for), never by sleeping.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+import i3x
+from i3x.testing import DemoServer
+
+from .conftest import Recorder
+
+
+def _push(server: DemoServer, element_id: str, values: range | list[float]) -> None:
+    for value in values:
+        server.set_value(element_id, float(value))
+
+
+@pytest.mark.parametrize("mode", ["stream", "sync"])
+def test_subscribe_delivers_changes_in_order(
+    client: i3x.Client, i3x_server: DemoServer, recorder: Recorder, mode: i3x.Mode
+) -> None:
+    recorder.attach(client)
+    sub = client.subscribe(["pt-304", "pump-101"], max_depth=0, mode=mode, display_name="hdr")
+    assert sub.objects == ["pt-304", "pump-101"]
+    assert sub.created is not None
+    assert sub.is_streaming is (mode == "stream")
+
+    _push(i3x_server, "pt-304", range(5))
+    i3x_server.set_value("pump-101-flow", 42.0)  # a component of pump-101 (depth 0: all)
+    recorder.wait_for(lambda: len(recorder.changes) >= 6)
+
+    assert recorder.values("pt-304") == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert recorder.values("pump-101-flow") == [42.0]
+    assert [s.subscription_id for s in recorder.subscribed] == [sub.subscription_id]
+    assert {c.subscription_id for c in recorder.changes} == {sub.subscription_id}
+    if mode == "sync":  # every batch has a sequence number, increasing
+        seqs = [c.sequence_number for c in recorder.changes if c.sequence_number is not None]
+        assert len(seqs) == len(recorder.changes)
+        assert seqs == sorted(seqs)
+    client.unsubscribe(sub)
+    assert i3x_server.subscription_ids() == []
+
+
+def test_auto_mode_follows_the_capability(
+    client_factory: Callable[..., i3x.Client], i3x_server: DemoServer, recorder: Recorder
+) -> None:
+    i3x_server.set_capabilities(stream=False)
+    client = client_factory(i3x_server.url)
+    recorder.attach(client)
+    sub = client.subscribe(["pt-304"])
+    assert sub.is_streaming is False
+    i3x_server.set_value("pt-304", 7.0)
+    recorder.wait_for(lambda: recorder.values() == [7.0])
+
+
+def test_stream_falls_back_to_sync_on_501(
+    client: i3x.Client, i3x_server: DemoServer, recorder: Recorder, fast_backoff: None
+) -> None:
+    client.connect()
+    i3x_server.set_capabilities(stream=False)  # after connect: the client believes in streams
+    recorder.attach(client)
+    client.subscribe(["pt-304"], mode="stream")
+    i3x_server.set_value("pt-304", 8.0)
+    recorder.wait_for(lambda: recorder.values() == [8.0])
+    assert any("501" in str(e) for e in recorder.errors)
+
+
+@pytest.mark.parametrize("mode", ["stream", "sync"])
+def test_pull_form(client: i3x.Client, i3x_server: DemoServer, mode: i3x.Mode) -> None:
+    with client.subscription(["pt-304"], mode=mode) as changes:
+        assert changes.mode == mode
+        _push(i3x_server, "pt-304", range(3))
+        got = [changes.get(timeout=10) for _ in range(3)]
+    assert [c.value for c in got if isinstance(c, i3x.ValueChange)] == [0.0, 1.0, 2.0]
+    assert i3x_server.subscription_ids() == []  # deleted when the block ended
+
+
+def test_sync_mode_survives_twenty_cuts_and_loses_nothing(
+    client_factory: Callable[..., i3x.Client],
+    i3x_server_factory: Callable[..., DemoServer],
+    recorder: Recorder,
+    fast_backoff: None,
+) -> None:
+    server = i3x_server_factory(queue_limit=5000)
+    client = client_factory(server.url)
+    recorder.attach(client)
+    counter = "filler-401-bottle-count"  # an integer counter without an upper bound
+    client.subscribe([counter], mode="sync", poll_interval=0.01)
+    total, cuts = 2000, 20
+    for chunk in range(cuts):
+        server.faults.cut_next(path="/v1/subscriptions/sync", after_bytes=40)
+        for value in range(chunk * 100, (chunk + 1) * 100):
+            server.set_value(counter, value)
+    recorder.wait_for(lambda: len(recorder.changes) >= total, timeout=60)
+
+    assert recorder.values() == list(range(total))  # each exactly once, in order
+    assert not recorder.errors_of(i3x.UpdatesLostError)
+    cut_syncs = sum(1 for r in server.requests if r.path == "/v1/subscriptions/sync")
+    assert cut_syncs > cuts  # the cut answers were asked for again
+
+
+def test_stream_reconnects_after_a_clean_end(
+    client: i3x.Client, i3x_server: DemoServer, recorder: Recorder, fast_backoff: None
+) -> None:
+    recorder.attach(client)
+    i3x_server.faults.end_stream_after(2)
+    client.subscribe(["pt-304"], mode="stream")
+    _push(i3x_server, "pt-304", range(2))
+    recorder.wait_for(
+        lambda: len(recorder.changes) == 2 and bool(recorder.errors_of(i3x.StreamError))
+    )
+    assert "ended the stream" in str(recorder.errors_of(i3x.StreamError)[0])
+    _wait_for_streams(i3x_server, 2)
+    _push(i3x_server, "pt-304", range(2, 4))
+    recorder.wait_for(lambda: recorder.values() == [0.0, 1.0, 2.0, 3.0])
+
+
+def test_stream_reconnects_after_a_cut_mid_event(
+    client: i3x.Client, i3x_server: DemoServer, recorder: Recorder, fast_backoff: None
+) -> None:
+    recorder.attach(client)
+    i3x_server.faults.cut_stream_after(1)
+    client.subscribe(["pt-304"], mode="stream")
+    _push(i3x_server, "pt-304", [1.0, 2.0])
+    recorder.wait_for(lambda: bool(recorder.errors_of(i3x.StreamError)))
+    _wait_for_streams(i3x_server, 2)
+    _push(i3x_server, "pt-304", [3.0])
+    recorder.wait_for(lambda: 3.0 in recorder.values())
+    # The event cut in half was sent, so the server will not send it again: the stream
+    # is at most once. The client reported the drop instead of losing it silently.
+    assert recorder.values()[0] == 1.0
+    assert "connection" in str(recorder.errors_of(i3x.StreamError)[0]).lower()
+
+
+def test_stream_taken_over_by_another_stream(
+    client: i3x.Client, i3x_server: DemoServer, recorder: Recorder, fast_backoff: None
+) -> None:
+    recorder.attach(client)
+    sub = client.subscribe(["pt-304"], mode="stream")
+    body = {"clientId": client.client_id, "subscriptionId": sub.subscription_id}
+    with (
+        httpx.Client(timeout=5) as raw,
+        raw.stream("POST", i3x_server.api_url + "/subscriptions/stream", json=body) as rival,
+    ):
+        assert rival.status_code == 200
+        recorder.wait_for(lambda: bool(recorder.errors_of(i3x.StreamError)))
+        # The client takes its stream back, which ends the rival's stream cleanly.
+        assert list(rival.iter_bytes()) is not None
+    _wait_for_streams(i3x_server, 3)
+    i3x_server.set_value("pt-304", 9.0)
+    recorder.wait_for(lambda: 9.0 in recorder.values())
+
+
+def test_overflow_is_a_gap_notice_with_the_exact_range(
+    client_factory: Callable[..., i3x.Client],
+    i3x_server_factory: Callable[..., DemoServer],
+    recorder: Recorder,
+) -> None:
+    server = i3x_server_factory(queue_limit=5)
+    client = client_factory(server.url)
+    recorder.attach(client)
+    sub = client.subscribe(["pt-304"], mode="sync", poll_interval=0.01)
+    _push(server, "pt-304", range(3))  # sequence numbers 1..3, delivered
+    recorder.wait_for(lambda: len(recorder.changes) == 3)
+    client.stop_stream(sub.subscription_id)
+    _push(server, "pt-304", range(3, 13))  # 4..13: the queue keeps 9..13, drops 4..8
+    client.start_stream(sub.subscription_id, mode="sync", poll_interval=0.01)
+    recorder.wait_for(lambda: len(recorder.changes) == 8)
+
+    [gap] = recorder.errors_of(i3x.UpdatesLostError)
+    assert isinstance(gap, i3x.UpdatesLostError)
+    assert (gap.first, gap.last, gap.count) == (4, 8, 5)
+    assert recorder.values() == [0.0, 1.0, 2.0, 8.0, 9.0, 10.0, 11.0, 12.0]
+
+
+def test_plain_sync_resumes_after_stop_stream_without_loss(
+    client: i3x.Client, i3x_server: DemoServer, recorder: Recorder
+) -> None:
+    recorder.attach(client)
+    sub = client.subscribe(["pt-304"], mode="sync", poll_interval=0.01)
+    _push(i3x_server, "pt-304", [1.0])
+    recorder.wait_for(lambda: recorder.values() == [1.0])
+    with pytest.raises(i3x.SubscriptionError, match="stop_stream"):
+        client.sync_subscription(sub)
+    client.stop_stream(sub.subscription_id)
+    _push(i3x_server, "pt-304", [2.0, 3.0])
+    assert [u.value for u in client.sync_subscription(sub).updates] == [2.0, 3.0]
+
+
+def test_expired_subscription_is_recreated_and_delivery_resumes(
+    client: i3x.Client, i3x_server: DemoServer, recorder: Recorder, fast_backoff: None
+) -> None:
+    recorder.attach(client)
+    sub = client.subscribe(["pt-304"], mode="sync", poll_interval=0.05, resync=True)
+    i3x_server.advance_time(3600)  # beyond the TTL: the server deletes it
+    recorder.wait_for(lambda: bool(recorder.errors_of(i3x.SubscriptionLostError)))
+    [lost] = recorder.errors_of(i3x.SubscriptionLostError)
+    assert isinstance(lost, i3x.SubscriptionLostError)
+    assert lost.subscription_id == sub.subscription_id
+    recorder.wait_for(lambda: any(c.resync for c in recorder.changes))  # state made whole
+    i3x_server.set_value("pt-304", 7.7)
+    recorder.wait_for(lambda: 7.7 in recorder.values())
+    assert len(i3x_server.subscription_ids()) == 1
+    client.unsubscribe(sub)  # the id the user holds still works
+    assert i3x_server.subscription_ids() == []
+
+
+def test_server_restart_recreates_a_streamed_subscription(
+    client: i3x.Client, i3x_server: DemoServer, recorder: Recorder, fast_backoff: None
+) -> None:
+    recorder.attach(client)
+    client.subscribe(["pt-304"], mode="stream")
+    i3x_server.restart()
+    recorder.wait_for(lambda: bool(recorder.errors_of(i3x.SubscriptionLostError)), timeout=20)
+    _wait_for_streams(i3x_server, 1)
+    i3x_server.set_value("pt-304", 5.5)
+    recorder.wait_for(lambda: 5.5 in recorder.values())
+
+
+def test_a_raising_callback_loses_nothing(
+    client: i3x.Client, i3x_server: DemoServer, recorder: Recorder, caplog: pytest.LogCaptureFixture
+) -> None:
+    seen: list[float] = []
+
+    def flaky(c: object, change: i3x.ValueChange) -> None:
+        seen.append(change.value)
+        if change.value == 1.0:
+            raise RuntimeError("callback bug")
+        recorder.on_value_change(c, change)
+
+    client.on_value_change = flaky
+    client.on_error = recorder.on_error
+    client.subscribe(["pt-304"], mode="sync", poll_interval=0.01)
+    _push(i3x_server, "pt-304", range(3))
+    recorder.wait_for(lambda: recorder.values() == [0.0, 2.0])
+    assert seen == [0.0, 1.0, 2.0]
+    [bug] = recorder.errors_of(RuntimeError)
+    assert str(bug) == "callback bug"
+    assert "an i3x callback raised" in caplog.text
+
+
+def test_a_slow_callback_loses_nothing(
+    client: i3x.Client, i3x_server: DemoServer, recorder: Recorder
+) -> None:
+    release = threading.Event()
+
+    def slow(c: object, change: i3x.ValueChange) -> None:
+        release.wait(10)
+        recorder.on_value_change(c, change)
+
+    client.on_value_change = slow
+    counter = "filler-401-bottle-count"
+    client.subscribe([counter], mode="sync", poll_interval=0.01)
+    for value in range(50):
+        i3x_server.set_value(counter, value)
+    release.set()
+    recorder.wait_for(lambda: len(recorder.values()) == 50)
+    assert recorder.values() == list(range(50))
+
+
+def test_disconnect_stops_every_thread_promptly(i3x_server: DemoServer) -> None:
+    before = set(threading.enumerate())
+    client = i3x.Client(i3x_server.url)
+    client.on_value_change = lambda c, change: None
+    client.subscribe(["pt-304"], mode="stream")
+    client.subscribe(["tank-201"], mode="sync")
+    started = time.monotonic()
+    client.disconnect()
+    assert time.monotonic() - started < 1.0
+    assert set(threading.enumerate()) <= before
+
+
+def test_unsubscribe_is_prompt_and_keeps_other_subscriptions(
+    client: i3x.Client, i3x_server: DemoServer, recorder: Recorder
+) -> None:
+    recorder.attach(client)
+    first = client.subscribe(["pt-304"], mode="stream")
+    client.subscribe(["ts-303"], mode="stream")
+    started = time.monotonic()
+    client.unsubscribe(first)
+    assert time.monotonic() - started < 1.0
+    i3x_server.set_value("ts-303", 20.5)
+    recorder.wait_for(lambda: recorder.values("ts-303") == [20.5])
+
+
+def test_idle_timeout_reconnects_a_silent_stream(
+    client: i3x.Client, i3x_server: DemoServer, recorder: Recorder, fast_backoff: None
+) -> None:
+    recorder.attach(client)
+    client.subscribe(["pt-304"], mode="stream", stream_idle_timeout=0.2)
+    recorder.wait_for(lambda: any("sent nothing" in str(e) for e in recorder.errors))
+    _wait_for_streams(i3x_server, 2)
+
+
+def _wait_for_streams(server: DemoServer, count: int, timeout: float = 10.0) -> None:
+    """Wait until the server has seen ``count`` stream requests."""
+    deadline = time.monotonic() + timeout
+    while sum(1 for r in server.requests if r.path == "/v1/subscriptions/stream") < count:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"fewer than {count} stream requests")
+        time.sleep(0.01)
