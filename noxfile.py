@@ -1,0 +1,64 @@
+"""Development sessions: ``nox -s tests typecheck lint docs bench``.
+
+``tests``, ``typecheck`` and ``lint`` are what CI runs (``nox`` alone runs them);
+``bench`` measures this SDK side by side with the reference client
+``i3x-client==1.0.0``, installed into its own virtualenv because both import as
+``i3x``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nox
+
+nox.options.sessions = ["tests", "typecheck", "lint"]
+nox.options.reuse_existing_virtualenvs = True
+
+REFERENCE = "i3x-client==1.0.0"
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the whole test suite (unit, embedded-server integration, server, CLI)."""
+    session.install("-e", ".[dev]")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over src/ and tests/."""
+    session.install("-e", ".[dev]")
+    session.run("mypy", "src", "tests")
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff lint and format check."""
+    session.install("ruff>=0.8")
+    session.run("ruff", "check", "src", "tests", "bench", "noxfile.py")
+    session.run("ruff", "format", "--check", "src", "tests", "bench", "noxfile.py")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Check that every code block in README.md and docs/ runs against the demo server."""
+    session.install("-e", ".[dev]")
+    session.run("python", "docs/check_examples.py", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks against the reference client in the same run; prints times and ratios."""
+    session.install("-e", ".[server]")
+    reference = Path(session.create_tmp()) / "reference"
+    if not (reference / "bin" / "python").exists():
+        session.run("python", "-m", "venv", str(reference), external=True)
+        session.run(str(reference / "bin" / "pip"), "install", "-q", REFERENCE, external=True)
+    session.run(
+        "python",
+        "bench/run.py",
+        "--reference-python",
+        str(reference / "bin" / "python"),
+        *session.posargs,
+    )

@@ -1,0 +1,100 @@
+"""What only the async client has: async context managers, async iteration, coroutine
+callbacks and concurrent batches, on a real event loop against the embedded server."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+import i3x
+from i3x.testing import DemoServer
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_async_with_and_the_quick_start(i3x_server: DemoServer) -> None:
+    async with i3x.AsyncClient(i3x_server.url) as client:
+        assert client.is_connected
+        value = await client.get_value("pt-304")
+        await client.update_value("tank-201-setpoint", {"temperature": 72.5})
+        assert (await client.get_value("tank-201-setpoint")).value == {"temperature": 72.5}
+    assert value.quality == "Good"
+    assert not client.is_connected
+
+
+@pytest.mark.parametrize("mode", ["stream", "sync"])
+async def test_async_for_over_a_subscription(i3x_server: DemoServer, mode: i3x.Mode) -> None:
+    async with (
+        i3x.AsyncClient(i3x_server.url) as client,
+        client.subscription(["pt-304"], mode=mode) as changes,
+    ):
+        for value in (1.5, 2.5):
+            i3x_server.set_value("pt-304", value)
+        got: list[float] = []
+        async for event in changes:
+            if isinstance(event, i3x.ValueChange):
+                got.append(event.value)
+            if len(got) == 2:
+                break
+    assert got == [1.5, 2.5]
+    assert i3x_server.subscription_ids() == []
+
+
+async def test_coroutine_and_plain_callbacks_run_in_order(i3x_server: DemoServer) -> None:
+    seen: list[tuple[str, object]] = []
+    done = asyncio.Event()
+
+    async def on_value_change(client: i3x.AsyncClient, change: i3x.ValueChange) -> None:
+        await asyncio.sleep(0)  # a coroutine callback really awaits
+        seen.append(("change", change.value))
+        if change.value == 3.0:
+            done.set()
+
+    def on_subscribe(client: i3x.AsyncClient, subscription: i3x.Subscription) -> None:
+        seen.append(("subscribed", subscription.objects))
+
+    async with i3x.AsyncClient(i3x_server.url) as client:
+        client.on_value_change = on_value_change
+        client.on_subscribe = on_subscribe
+        await client.subscribe(["pt-304"], mode="sync", poll_interval=0.01)
+        for value in (1.0, 2.0, 3.0):
+            i3x_server.set_value("pt-304", value)
+        await asyncio.wait_for(done.wait(), 10)
+    assert seen == [("subscribed", ["pt-304"]), ("change", 1.0), ("change", 2.0), ("change", 3.0)]
+
+
+async def test_batches_are_sent_concurrently_and_keep_order(i3x_server: DemoServer) -> None:
+    ids = ["ts-301", "ts-302", "ts-303", "pt-304", "pump-101-flow", "tank-201-level"]
+    i3x_server.faults.latency = 0.2
+    async with i3x.AsyncClient(i3x_server.url, batch_size=1, max_concurrency=6) as client:
+        started = asyncio.get_running_loop().time()
+        values = await client.get_values(ids)
+        elapsed = asyncio.get_running_loop().time() - started
+    assert list(values) == ids
+    batches = [r for r in i3x_server.requests if r.path == "/v1/objects/value"]
+    assert len(batches) == len(ids)
+    # Six batches with 0.2 s of latency each, in parallel: far less than 6 x 0.2 s.
+    assert elapsed < 0.2 * len(ids) / 2
+
+
+async def test_many_concurrent_calls_share_one_pool(i3x_server: DemoServer) -> None:
+    async with i3x.AsyncClient(i3x_server.url) as client:
+        results = await asyncio.gather(*(client.get_value("pt-304") for _ in range(100)))
+        pool = client._pool.http
+    assert {r.element_id for r in results} == {"pt-304"}
+    assert pool is not None
+    assert pool.is_closed
+
+
+async def test_disconnect_cancels_deliveries_promptly(i3x_server: DemoServer) -> None:
+    client = i3x.AsyncClient(i3x_server.url)
+    client.on_value_change = lambda c, change: None
+    await client.subscribe(["pt-304"], mode="stream")
+    await client.subscribe(["tank-201"], mode="sync")
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await client.disconnect()
+    assert loop.time() - started < 1.0
+    others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    assert not [t for t in others if t.get_name().startswith("i3x-")]

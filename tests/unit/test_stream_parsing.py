@@ -1,0 +1,151 @@
+"""Stream payloads as real servers send them, through the real delivery code (respx).
+
+Both payload variants of WIRE-NOTES: flat items (server A) and items with a
+``sequenceNumber`` nesting a whole current-value result in ``value`` (server B),
+with ``: keepalive`` comments and trailing noise that SSE parsing ignores.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import respx
+import tenacity
+
+import i3x
+
+from ._helpers import INFO, sample_bytes
+
+pytestmark = pytest.mark.anyio
+
+API = "http://i3x.test/v1"
+SUB = "sub-1"
+
+
+def _data_items(sample: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    for line in sample_bytes(sample).decode().splitlines():
+        if line.startswith("data:"):
+            items.extend(json.loads(line[5:]))
+    return items
+
+
+@pytest.fixture(autouse=True)
+def _fast_reconnect(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("i3x._streaming._reconnect_wait", lambda: tenacity.wait_fixed(0.01))
+    monkeypatch.setattr("i3x._streaming.RECONNECT_INITIAL", 0.01)
+
+
+@pytest.fixture
+async def stream_of(respx_mock: respx.MockRouter) -> AsyncIterator[Any]:
+    """Serve ``content`` as the subscription stream; return a started pull-form subscription."""
+    respx_mock.get(f"{API}/info").respond(json=INFO)
+    respx_mock.post(f"{API}/subscriptions").respond(
+        json={"success": True, "result": {"clientId": "c", "subscriptionId": SUB}}
+    )
+    ok = {"success": True, "results": [{"success": True, "elementId": "x", "result": None}]}
+    respx_mock.post(f"{API}/subscriptions/register").respond(json=ok)
+    respx_mock.post(f"{API}/subscriptions/delete").respond(
+        json={"success": True, "results": [{"success": True, "subscriptionId": SUB}]}
+    )
+    client = i3x.AsyncClient(API, client_id="c")
+    opened: list[Any] = []
+
+    async def start(content: bytes) -> i3x.AsyncSubscriptionStream:
+        respx_mock.post(f"{API}/subscriptions/stream").respond(
+            200, headers={"content-type": "text/event-stream"}, content=content
+        )
+        context = client.subscription(["x"], mode="stream")
+        opened.append(context)
+        return await context.__aenter__()
+
+    yield start
+    for context in opened:
+        await context.__aexit__(None, None, None)
+    await client.disconnect()
+
+
+async def _changes(stream: i3x.AsyncSubscriptionStream, count: int) -> list[i3x.ValueChange]:
+    got: list[i3x.ValueChange] = []
+    while len(got) < count:
+        event = await stream.get(timeout=5)
+        if isinstance(event, i3x.ValueChange):
+            got.append(event)
+    return got
+
+
+async def test_flat_items_of_server_a(stream_of: Any) -> None:
+    expected = _data_items("server-a-stream-sse-10s.sse")
+    stream = await stream_of(sample_bytes("server-a-stream-sse-10s.sse"))
+    got = await _changes(stream, len(expected))
+    assert [(c.element_id, c.value, c.quality) for c in got] == [
+        (e["elementId"], e["value"], e["quality"]) for e in expected
+    ]
+    composite = next(c for c in got if c.children)
+    assert set(composite.children) == set(expected[0]["components"])
+    assert all(c.timestamp is not None and c.timestamp.tzinfo is not None for c in got)
+    assert {c.subscription_id for c in got} == {SUB}
+
+
+async def test_nested_items_with_sequence_numbers_of_server_b(stream_of: Any) -> None:
+    expected = _data_items("server-b-subscriptions-stream-10s.sse")
+    stream = await stream_of(sample_bytes("server-b-subscriptions-stream-10s.sse"))
+    got = await _changes(stream, len(expected))
+    assert [c.sequence_number for c in got] == [e["sequenceNumber"] for e in expected]
+    # The whole current-value result nested in `value` becomes the VQT and the children.
+    assert [c.value for c in got] == [e["value"]["value"] for e in expected]
+    assert [c.quality for c in got] == [e["value"]["quality"] for e in expected]
+    pump = got[0]
+    assert pump.is_composition
+    assert set(pump.children) == set(expected[0]["value"]["components"])
+
+    # The server ends the stream; the client reconnects, and the repeated events
+    # (same sequence numbers) are dropped: only the notice of the end comes.
+    notice = await stream.get(timeout=5)
+    assert isinstance(notice, i3x.StreamError)
+    assert "ended the stream" in str(notice)
+    again = await stream.get(timeout=5)
+    assert isinstance(again, i3x.StreamError)
+
+
+async def test_keepalive_comments_are_skipped(stream_of: Any) -> None:
+    stream = await stream_of(sample_bytes("server-b-subscriptions-stream-quiet-20s-keepalive.sse"))
+    [change] = await _changes(stream, 1)
+    assert (change.value, change.sequence_number) == (200, 1)
+    assert isinstance(await stream.get(timeout=5), i3x.StreamError)
+
+
+def _sse(*events: list[dict[str, Any]]) -> bytes:
+    return b"".join(b"data: " + json.dumps(e).encode() + b"\n\n" for e in events)
+
+
+def _item(seq: int, value: float) -> dict[str, Any]:
+    return {
+        "sequenceNumber": seq,
+        "elementId": "x",
+        "value": value,
+        "quality": "Good",
+        "timestamp": "2026-11-24T10:00:00Z",
+    }
+
+
+async def test_a_jump_in_sequence_numbers_is_a_gap_notice(stream_of: Any) -> None:
+    stream = await stream_of(_sse([_item(1, 1.0), _item(2, 2.0)], [_item(5, 5.0)]))
+    events = [await stream.get(timeout=5) for _ in range(4)]
+    assert [e.value for e in events if isinstance(e, i3x.ValueChange)] == [1.0, 2.0, 5.0]
+    [gap] = [e for e in events if isinstance(e, i3x.UpdatesLostError)]
+    assert isinstance(gap, i3x.UpdatesLostError)
+    assert (gap.first, gap.last, gap.count) == (3, 4, 2)
+    assert events.index(gap) == 2  # reported where the updates went missing
+
+
+async def test_an_unreadable_event_is_reported_and_the_stream_goes_on(stream_of: Any) -> None:
+    content = _sse([_item(1, 1.0)]) + b"data: {not json\n\n" + _sse([_item(2, 2.0)])
+    stream = await stream_of(content)
+    events = [await stream.get(timeout=5) for _ in range(3)]
+    assert [e.value for e in events if isinstance(e, i3x.ValueChange)] == [1.0, 2.0]
+    [bad] = [e for e in events if isinstance(e, i3x.StreamError)]
+    assert "could not be read" in str(bad)
