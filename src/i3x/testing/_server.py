@@ -35,15 +35,34 @@ _SWEEP_INTERVAL = 0.5
 
 
 class _Uvicorn(uvicorn.Server):
-    """A uvicorn server that says when it accepts connections."""
+    """A uvicorn server that says when it accepts connections and stops when told."""
 
     def __init__(self, config: uvicorn.Config, ready: threading.Event) -> None:
         super().__init__(config)
         self._ready = ready
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=sockets)
+        self._loop = asyncio.get_running_loop()
         self._ready.set()
+
+    async def main_loop(self) -> None:
+        # uvicorn's own loop notices should_exit up to 0.1 s late; being woken by
+        # request_exit() keeps stop() (run once per test) fast.
+        counter = 0
+        while not await self.on_tick(counter):
+            counter = (counter + 1) % 864_000
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), 0.1)
+
+    def request_exit(self) -> None:
+        """Ask the server to shut down, from any thread."""
+        self.should_exit = True
+        if self._loop is not None:
+            with contextlib.suppress(RuntimeError):
+                self._loop.call_soon_threadsafe(self._wake.set)
 
 
 class DemoServer:
@@ -199,7 +218,7 @@ class DemoServer:
             )
             thread.start()
             if not _wait_ready(ready, thread):
-                server.should_exit = True
+                server.request_exit()
                 thread.join(_START_TIMEOUT)
                 sock.close()
                 self._subscriptions.detach()
@@ -214,7 +233,7 @@ class DemoServer:
             if thread is None or server is None:
                 return
             self._subscriptions.detach()
-            server.should_exit = True
+            server.request_exit()
             thread.join(_START_TIMEOUT)
             if thread.is_alive():  # pragma: no cover - only when a request hangs
                 server.force_exit = True
@@ -308,7 +327,9 @@ class DemoServer:
 
     def _bind(self) -> socket.socket:
         family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        # proto must say TCP: asyncio sets TCP_NODELAY only on sockets that do, and without
+        # it every small answer waits ~40 ms for Nagle and delayed ACKs.
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         try:
             # Lets restart() take the same port back while old connections sit in TIME_WAIT.
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
