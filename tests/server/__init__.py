@@ -1,0 +1,1 @@
+"""Tests of the embedded i3X server (i3x.testing), driven over loopback with plain httpx."""
