@@ -248,29 +248,31 @@ def _ssl_context(verify: bool | str | ssl.SSLContext, cert: Any) -> bool | ssl.S
     # httpx 0.28 deprecates CA bundle paths and `cert=`; an SSLContext says the same.
     if isinstance(verify, ssl.SSLContext):
         context = verify
+    elif isinstance(verify, bool):
+        if cert is None:
+            return verify
+        context = ssl.create_default_context()
+        if not verify:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
     elif isinstance(verify, str):
-        context = ssl.create_default_context(cafile=verify)
-    elif verify is False:
-        if cert is None:
-            return False
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    elif verify is True:
-        if cert is None:
-            return True
-        context = ssl.create_default_context()
+        try:
+            context = ssl.create_default_context(cafile=verify)
+        except (OSError, ssl.SSLError) as exc:
+            raise ValueError(f"verify: cannot read the CA bundle {verify!r}: {exc}") from None
     else:
         raise TypeError(
-            f"verify must be a bool, a CA bundle path or an ssl.SSLContext, not {type(verify).__name__}"
+            "verify must be a bool, a CA bundle path or an ssl.SSLContext, "
+            f"not {type(verify).__name__}"
         )
     if cert is not None:
-        if isinstance(cert, str):
-            context.load_cert_chain(cert)
-        elif isinstance(cert, tuple) and len(cert) in (2, 3):
-            context.load_cert_chain(*cert)
-        else:
+        files = (cert,) if isinstance(cert, str) else cert
+        if not isinstance(files, tuple) or len(files) not in (1, 2, 3):
             raise TypeError("cert must be a path or a (certfile, keyfile[, password]) tuple")
+        try:
+            context.load_cert_chain(*files)
+        except (OSError, ssl.SSLError) as exc:
+            raise ValueError(f"cert: cannot load the client certificate: {exc}") from None
     return context
 
 
