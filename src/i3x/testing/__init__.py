@@ -15,7 +15,7 @@ pytest fixtures `i3x_server` and `i3x_server_factory` (see `i3x.testing._pytest_
 Needs the `server` extra: `pip install "i3x-client[server]"`.
 """
 
-import contextlib
+import contextlib as _contextlib
 
 from ._app import Capabilities
 from ._faults import Faults
@@ -64,5 +64,5 @@ for _name in __all__:
     _obj = globals()[_name]
     if getattr(_obj, "__module__", "").startswith("i3x.testing._"):
         # Users see i3x.testing.DemoServer in reprs and docs, not the private module.
-        with contextlib.suppress(AttributeError, TypeError):
+        with _contextlib.suppress(AttributeError, TypeError):
             _obj.__module__ = __name__
