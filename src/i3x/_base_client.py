@@ -45,6 +45,7 @@ from ._exceptions import (
     I3XError,
     InvalidServerResponseError,
     NotFoundError,
+    NotSupportedError,
     SubscriptionError,
     UnsupportedVersionError,
     UpdatesLostError,
@@ -836,14 +837,21 @@ class BaseClient:
         return body
 
     def _beta_writes(self, updates: list[tuple[str, dict[str, Any]]]) -> Flow[None]:
-        # Beta servers have no bulk write: one PUT /objects/{id}/value per element, with
-        # the VQT as the body.
+        # Beta servers have no bulk write: one PUT /objects/{id}/value per element, whose
+        # body is the bare new value (the beta guide; its reference server stores the body).
+        for key, vqt in updates:
+            if vqt.get("quality", "Good") != "Good" or "timestamp" in vqt:
+                raise NotSupportedError(
+                    f"{key}: a beta server takes only the value; it cannot store a quality "
+                    "or timestamp (upgrade the server to i3X 1.0)"
+                )
+
         def call_for(key: str, vqt: dict[str, Any]) -> Call[Any]:
             return Call(
                 "PUT",
                 f"/objects/{quote(key, safe='')}/value",
                 parse=lambda r: raise_for_status(r, context=key),
-                json=vqt,
+                json=vqt["value"],
                 idempotent=False,
             )
 

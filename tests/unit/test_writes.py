@@ -231,7 +231,18 @@ def test_beta_update_value_puts_to_the_url_encoded_element(
 
     request = route.calls.last.request
     assert request.url.raw_path == f"/v1/objects/{encoded}/value".encode()
-    assert sent_json(route) == {"value": {"temperature": 72.5}, "quality": "Good"}
+    # The beta body is the bare new value (the beta guide and its reference server).
+    assert sent_json(route) == {"temperature": 72.5}
+
+
+def test_beta_refuses_a_quality_or_timestamp_it_cannot_store(
+    beta: i3x.Client, respx_mock: respx.MockRouter
+) -> None:
+    with pytest.raises(i3x.NotSupportedError, match="beta server takes only the value"):
+        beta.update_value("a", 1, quality="Bad")
+    with pytest.raises(i3x.NotSupportedError):
+        beta.update_value("a", 1, timestamp="2026-01-01T00:00:00Z")
+    # No route is mocked for the write: respx would fail the test had one been sent.
 
 
 def test_beta_update_value_error(beta: i3x.Client, respx_mock: respx.MockRouter) -> None:
