@@ -1,0 +1,271 @@
+"""The demo plant: ``demo`` serves it, ``tour`` walks through it in-process."""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import dataclasses
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from types import FrameType, ModuleType
+from typing import Annotated, Any
+
+import typer
+from rich.rule import Rule
+from rich.text import Text
+
+import i3x
+
+from . import _render
+from ._errors import ExitCode
+from ._explore import components_of
+from ._session import Session
+from ._times import parse_time
+from ._values import parents_of
+from ._watch import Watcher, notice_dict
+
+__all__ = ["demo", "tour", "load_server"]
+
+_EXTRA_HINT = 'the demo server needs the server extra: pip install "i3x-client[server]"'
+_SENSORS = ("ts-301", "ts-302", "ts-303", "pt-304")
+_WATCHED = ("pump-101-flow", "pt-304")
+_SETPOINT = "tank-201-setpoint"
+_SETPOINT_VALUE = {"temperature": 72.5}
+
+
+def load_server(session: Session) -> ModuleType:
+    """``i3x.testing``, or a one-line error when the ``server`` extra is missing."""
+    try:
+        from i3x import testing
+    except ImportError:
+        session.out.error(_EXTRA_HINT)
+        raise typer.Exit(ExitCode.ERROR) from None
+    return testing
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    # `demo` in a container or under a supervisor is stopped with SIGTERM: stop cleanly.
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def demo(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option("--port", "-p", min=0, max=65535, help="Port (0: any free port).")
+    ] = 8080,
+) -> None:
+    """Serve the demo bottling plant until Ctrl-C (needs the 'server' extra).
+
+    Values drift every second like real instruments; an hour of history is there
+    from the start. Point any i3X client at it, or this command line:
+
+    [bold]Examples[/bold]
+      i3x demo
+      i3x demo --port 9000
+      i3x --url http://127.0.0.1:8080 get pump-101-flow     (in another shell)
+    """
+    session = Session.of(ctx)
+    testing = load_server(session)
+    with session.guard():
+        server = testing.DemoServer(host=host, port=port)
+        try:
+            server.start()
+        except OSError as exc:
+            session.out.error(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+            raise typer.Exit(ExitCode.ERROR) from None
+        try:
+            if session.out.json_mode:
+                session.out.json_line({"url": server.url, "apiUrl": server.api_url})
+            else:
+                session.out.line(Text(f"i3X demo server on {server.url}", style="bold"))
+                session.out.line(f"try:  i3x --url {server.url} get pump-101-flow")
+                session.out.note("Ctrl-C to stop")
+            with _sigterm_as_interrupt(), contextlib.suppress(KeyboardInterrupt):
+                threading.Event().wait()
+        finally:
+            server.stop()
+        session.out.note("stopped")
+
+
+def tour(
+    ctx: typer.Context,
+    seconds: Annotated[
+        float,
+        typer.Option("--seconds", min=0, help="How long to show live changes at the end."),
+    ] = 5.0,
+) -> None:
+    """A guided tour: starts a demo plant in-process and shows what i3X offers.
+
+    The server info, the plant as a tree, current values with every quality, a
+    history, a write read back, and a few seconds of live changes. Each section
+    names the command that shows the same on any server. Ignores --url and the
+    credentials: it talks to its own server, which is gone when the tour ends.
+
+    [bold]Examples[/bold]
+      i3x tour
+      i3x tour --seconds 1
+      i3x --json tour --seconds 1 | jq .history
+    """
+    session = Session.of(ctx)
+    testing = load_server(session)
+    with session.guard(), testing.DemoServer(tick_interval=0.5) as server:
+        settings = dataclasses.replace(
+            session.settings,
+            url=server.url,
+            token=None,
+            user=None,
+            password=None,
+            insecure=False,
+            ca=None,
+        )
+        guide = Session(settings, session.out)
+        try:
+            _Tour(guide, seconds).run()
+        finally:
+            guide.close()
+
+
+class _Tour:
+    """The tour's sections, in order; collects the JSON document with ``--json``."""
+
+    def __init__(self, session: Session, seconds: float) -> None:
+        self.session = session
+        self.out = session.out
+        self.client = session.client
+        self.seconds = seconds
+        self.document: dict[str, Any] = {}
+        self.step = 0
+
+    def run(self) -> None:
+        if not self.out.json_mode:
+            self.out.print(
+                Rule(Text("i3x tour: a demo bottling plant", style="bold"), align="left")
+            )
+        self.server()
+        self.plant()
+        self.values()
+        self.history()
+        self.write()
+        self.live()
+        if self.out.json_mode:
+            self.out.json(self.document)
+        else:
+            self.out.line("")
+            self.out.print(Rule(style="dim"))
+            self.out.line(
+                Text("That was the tour. Serve the plant and explore it yourself:", style="bold")
+            )
+            self.out.line("  i3x demo")
+            self.out.line("  i3x --url http://127.0.0.1:8080 get pump-101-flow")
+            self.out.line("  i3x --help")
+
+    def section(self, title: str, command: str | None = None) -> None:
+        if self.out.json_mode:
+            return
+        self.step += 1
+        self.out.line("")
+        self.out.print(Rule(Text(f"{self.step}. {title}", style="bold cyan"), align="left"))
+        if command is not None:
+            self.command(command)
+
+    def command(self, command: str) -> None:
+        """The command that shows the same on any server."""
+        self.out.line(Text(f"$ {command}", style="dim"))
+
+    def server(self) -> None:
+        info = self.client.connect()
+        self.document.update(url=self.client.base_url, info=info.to_dict())
+        self.section("The server", "i3x info")
+        if not self.out.json_mode:
+            self.out.line(f"A demo bottling plant is running in-process at {self.client.base_url}")
+            self.out.print(_render.info_table(info, self.client.base_url))
+
+    def plant(self) -> None:
+        objects = self.client.get_objects(include_metadata=True)
+        self.document["objects"] = [o.to_dict() for o in objects]
+        self.section("The plant: objects in a tree", "i3x objects --tree")
+        if not self.out.json_mode:
+            self.out.print(_render.objects_tree(objects, components_of(objects)))
+
+    def values(self) -> None:
+        pump = self.client.get_value("pump-101", 0)
+        sensors = list(self.client.get_values(_SENSORS).values())
+        self.document["values"] = [v.to_dict() for v in (pump, *sensors)]
+        self.section("Current values")
+        if self.out.json_mode:
+            return
+        self.out.line("A composition, with its components (and theirs) beneath it:")
+        self.command("i3x get pump-101 --depth 0")
+        rows = _render.value_rows([pump], parents_of(self.client, [pump]))
+        self.out.print(_render.values_table(rows))
+        self.out.line("")
+        self.out.line("Four sensors, four qualities: never reported, failed, in calibration, good:")
+        self.command("i3x get " + " ".join(_SENSORS))
+        self.out.print(_render.values_table(_render.value_rows(sensors)))
+
+    def history(self) -> None:
+        found = self.client.get_history("pump-101-flow", parse_time("-10m"))
+        self.document["history"] = found.to_dict()
+        self.section("History: the last 10 minutes", "i3x history pump-101-flow --start -10m")
+        if self.out.json_mode:
+            return
+        self.out.line(
+            Text(f"pump-101-flow  {_render.sparkline(v.value for v in found.data)}", style="bold")
+        )
+        recent = found.data[-5:]
+        self.out.print(
+            _render.history_table(recent, title=f"The last {len(recent)} of {len(found.data)}")
+        )
+
+    def write(self) -> None:
+        self.client.update_value(_SETPOINT, _SETPOINT_VALUE)
+        written = self.client.get_value(_SETPOINT)
+        self.document["write"] = written.to_dict()
+        self.section(
+            "Writing a value, then reading it back",
+            f"i3x write {_SETPOINT} '{{\"temperature\": 72.5}}'",
+        )
+        if not self.out.json_mode:
+            self.out.print(_render.values_table(_render.value_rows([written])))
+
+    def live(self) -> None:
+        self.section(
+            f"Live changes for {self.seconds:g} second{'' if self.seconds == 1 else 's'}",
+            "i3x watch " + " ".join(_WATCHED),
+        )
+        events: list[dict[str, Any]] = []
+        watcher = Watcher(self.out, width=max(map(len, _WATCHED)))
+        deadline = time.monotonic() + self.seconds
+        with self.client.subscription(_WATCHED, display_name="i3x tour") as stream:
+            while (remaining := deadline - time.monotonic()) > 0:
+                try:
+                    event = stream.get(timeout=remaining)
+                except builtins.TimeoutError:
+                    break
+                if event is None:
+                    break
+                if not self.out.json_mode:
+                    watcher.show(event)
+                elif isinstance(event, i3x.ValueChange):
+                    events.append(event.to_dict())
+                else:
+                    events.append(notice_dict(event))
+                    watcher.show(event)
+        self.document["changes"] = events
+        if not self.out.json_mode and watcher.changes == 0:
+            self.out.line(Text("(no changes in that time)", style="dim"))

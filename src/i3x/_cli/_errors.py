@@ -1,0 +1,92 @@
+"""Exit codes: one per class of failure, so that scripts can tell them apart.
+
+====  =====================================================================
+Code  Meaning
+====  =====================================================================
+0     success (also ``watch`` and ``demo`` ended with Ctrl-C)
+1     any other error (an i3X error not listed below, a file that cannot be
+      written, a port already in use, a missing extra)
+2     usage: unknown command or option, a bad argument or option value
+3     connection: the server cannot be reached, or it timed out
+4     authentication: credentials missing, wrong or not allowed (401, 403)
+5     not found: no such element (404)
+6     bad request (400), or a bulk call whose items failed for mixed reasons
+7     server error (5xx other than 501)
+8     not supported: the server lacks this optional feature (501)
+9     not an i3X server, an invalid answer, or an unsupported (alpha) version
+130   interrupted (Ctrl-C) outside ``watch`` and ``demo``
+====  =====================================================================
+
+A bulk call (``get`` with several ids) whose failed items all share one class
+exits with that class's code: ``i3x get nope1 nope2`` exits 5.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import typer
+
+import i3x
+
+__all__ = ["ExitCode", "EXIT_CODES_HELP", "UsageProblem", "exit_code_for", "one_line"]
+
+
+class ExitCode(enum.IntEnum):
+    """The process exit codes of the ``i3x`` command."""
+
+    OK = 0
+    ERROR = 1
+    USAGE = 2
+    CONNECTION = 3
+    AUTHENTICATION = 4
+    NOT_FOUND = 5
+    BAD_REQUEST = 6
+    SERVER = 7
+    NOT_SUPPORTED = 8
+    INVALID_SERVER = 9
+    INTERRUPTED = 130
+
+
+class UsageProblem(typer.TyperException):
+    """A usage error found by the CLI itself (exclusive options, a bad CA file...): exit 2."""
+
+    exit_code = ExitCode.USAGE
+
+
+# Most specific first: NotSupportedError is an APIStatusError, TimeoutError a ConnectionError.
+_BY_CLASS: tuple[tuple[type[i3x.I3XError], ExitCode], ...] = (
+    (i3x.ConnectionError, ExitCode.CONNECTION),
+    (i3x.AuthenticationError, ExitCode.AUTHENTICATION),
+    (i3x.NotFoundError, ExitCode.NOT_FOUND),
+    (i3x.BadRequestError, ExitCode.BAD_REQUEST),
+    (i3x.NotSupportedError, ExitCode.NOT_SUPPORTED),
+    (i3x.ServerError, ExitCode.SERVER),
+    (i3x.InvalidServerResponseError, ExitCode.INVALID_SERVER),
+    (i3x.UnsupportedVersionError, ExitCode.INVALID_SERVER),
+)
+
+EXIT_CODES_HELP = """[bold]Exit codes[/bold]
+    0  success                     5  not found (404)
+    1  other error                 6  bad request (400), bulk failure
+    2  usage                       7  server error (5xx)
+    3  connection or timeout       8  not supported (501)
+    4  authentication (401, 403)   9  not an i3X server, unsupported version
+  130  interrupted"""
+"""The exit-code table for ``--help`` (rich markup)."""
+
+
+def exit_code_for(exc: i3x.I3XError) -> ExitCode:
+    """The exit code for an SDK error."""
+    if isinstance(exc, i3x.BulkError):
+        codes = {exit_code_for(e) for e in exc.errors.values()}
+        return codes.pop() if len(codes) == 1 else ExitCode.BAD_REQUEST
+    for cls, code in _BY_CLASS:
+        if isinstance(exc, cls):
+            return code
+    return ExitCode.ERROR
+
+
+def one_line(message: object) -> str:
+    """A message on one line, whatever the server put in it."""
+    return " ".join(str(message).split())

@@ -1,0 +1,196 @@
+"""Values: ``get`` (current), ``history`` and ``write``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Annotated, Any
+
+import typer
+
+import i3x
+
+from . import _render
+from ._errors import UsageProblem
+from ._session import Session
+from ._times import TIME_HELP, parse_time
+
+__all__ = ["get", "history", "write", "parse_value", "parents_of"]
+
+_DEPTH_HELP = "Levels of composition children: 1 = the element only, N = N levels, 0 = all."
+
+
+def get(
+    ctx: typer.Context,
+    element_ids: Annotated[
+        list[str], typer.Argument(metavar="ID", help="Element ids.", show_default=False)
+    ],
+    depth: Annotated[int, typer.Option("--depth", "-d", min=0, help=_DEPTH_HELP)] = 1,
+) -> None:
+    """Current values: element, value, quality, timestamp.
+
+    A composition read with --depth 0 (or more than 1) shows its components
+    indented beneath it.
+
+    [bold]Examples[/bold]
+      i3x get pump-101-flow
+      i3x get ts-301 ts-302 ts-303 pt-304
+      i3x get pump-101 --depth 0
+      i3x --json get pt-304 | jq '.[0].data[0].value'
+    """
+    session = Session.of(ctx)
+    with session.guard():
+        client = session.client
+        if len(element_ids) == 1:
+            values = [client.get_value(element_ids[0], depth)]
+        else:
+            values = list(client.get_values(element_ids, depth).values())
+        if session.out.json_mode:
+            session.out.json([v.to_dict() for v in values])
+            return
+        rows = _render.value_rows(values, parents_of(client, values))
+        session.out.print(_render.values_table(rows))
+
+
+def parents_of(client: i3x.Client, values: Iterable[i3x.LastKnownValue]) -> dict[str, str | None]:
+    """The parent of each composition child among ``values`` (one request; empty if none).
+
+    i3X 1.0 answers a deep read with every component flat under the top element;
+    the objects' parents say how to nest them. A failure only costs the nesting.
+    """
+    ids: list[str] = []
+
+    def collect(value: i3x.LastKnownValue) -> None:
+        for child_id, child in value.children.items():
+            ids.append(child_id)
+            collect(child)
+
+    for value in values:
+        collect(value)
+    if not ids:
+        return {}
+    try:
+        found = client.list_objects(list(dict.fromkeys(ids)))
+    except i3x.BulkError as exc:
+        found = [o for o in exc.results.values() if isinstance(o, i3x.ObjectInstance)]
+    except i3x.I3XError:
+        return {}
+    return {o.element_id: o.parent_id for o in found}
+
+
+def history(
+    ctx: typer.Context,
+    element_id: Annotated[str, typer.Argument(metavar="ID", help="Element id.")],
+    start: Annotated[
+        str, typer.Option("--start", "-s", metavar="T", help=f"From this time. {TIME_HELP}.")
+    ] = "-1h",
+    end: Annotated[
+        str, typer.Option("--end", "-e", metavar="T", help="Until this time (same forms).")
+    ] = "now",
+    as_csv: Annotated[
+        bool, typer.Option("--csv", help="Print CSV: timestamp,value,quality (with a header).")
+    ] = False,
+) -> None:
+    """Historical values of an element, oldest first: a table, CSV or JSON.
+
+    Times are RFC 3339 (2025-06-01T08:00:00Z; UTC when no offset is given), 'now', or
+    relative to now: -30s, -15m, -1h, -1h30m, -2d, -1w. The default is the last hour.
+
+    [bold]Examples[/bold]
+      i3x history pump-101-flow
+      i3x history pump-101-flow --start -15m
+      i3x history pump-101-flow --start 2025-06-01T08:00:00Z --end 2025-06-01T09:00:00Z
+      i3x history pump-101-flow --start -1d --csv > flow.csv
+    """
+    session = Session.of(ctx)
+    if as_csv and session.out.json_mode:
+        raise UsageProblem("--csv and --json are exclusive")
+    start_time = _time_option(start, "--start")
+    end_time = None if end.strip().lower() == "now" else _time_option(end, "--end")
+    with session.guard():
+        with session.out.busy(f"Reading the history of {element_id}…"):
+            found = session.client.get_history(element_id, start_time, end_time)
+        if session.out.json_mode:
+            session.out.json(found.to_dict())
+        elif as_csv:
+            sys.stdout.write(_render.history_csv(found.data))
+            sys.stdout.flush()
+        else:
+            title = f"{element_id}: {len(found.data)} values"
+            if found.data:
+                title += f"  {_render.sparkline(v.value for v in found.data)}"
+            session.out.print(_render.history_table(found.data, title=title))
+
+
+def write(
+    ctx: typer.Context,
+    element_id: Annotated[str, typer.Argument(metavar="ID", help="Element id.")],
+    value: Annotated[
+        str,
+        typer.Argument(
+            metavar="VALUE", help="JSON (42, true, '{\"temperature\": 72.5}') or a bare string."
+        ),
+    ],
+    quality: Annotated[
+        str | None,
+        typer.Option(
+            "--quality",
+            "-q",
+            metavar="Q",
+            help="Good, GoodNoData, Bad or Uncertain (default: Good).",
+            show_default=False,
+        ),
+    ] = None,
+    timestamp: Annotated[
+        str | None,
+        typer.Option(
+            "--timestamp",
+            metavar="T",
+            help=f"When the value was recorded (default: the server's now). {TIME_HELP}.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Write the current value of an element, then read it back.
+
+    VALUE is parsed as JSON where it is JSON (numbers, true/false, null, "quoted
+    strings", objects, arrays); anything else is written as a bare string.
+
+    [bold]Examples[/bold]
+      i3x write tank-201-setpoint '{"temperature": 72.5, "mode": "auto"}'
+      i3x write pt-304 3.4 --quality Uncertain
+      i3x write pump-101-flow 40 --timestamp -5m
+    """
+    session = Session.of(ctx)
+    when = _time_option(timestamp, "--timestamp") if timestamp is not None else None
+    parsed = parse_value(value)
+    with session.guard():
+        client = session.client
+        client.update_value(element_id, parsed, quality, when)
+        written = client.get_value(element_id)
+        if session.out.json_mode:
+            session.out.json(written.to_dict())
+        else:
+            rows = _render.value_rows([written])
+            session.out.print(_render.values_table(rows, title=f"{element_id} now reads"))
+
+
+def parse_value(text: str) -> Any:
+    """A value from the command line: JSON where it parses, else the text itself."""
+
+    def not_a_number(constant: str) -> Any:
+        raise ValueError(constant)  # NaN and Infinity are not JSON: keep them as text
+
+    try:
+        return json.loads(text, parse_constant=not_a_number)
+    except ValueError:
+        return text
+
+
+def _time_option(text: str, option: str) -> datetime:
+    try:
+        return parse_time(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint=f"'{option}'") from None
