@@ -20,7 +20,6 @@ from tenacity import AsyncRetrying
 from typing_extensions import Self
 
 from ._base_client import (
-    Auth,
     BaseClient,
     Batch,
     Connected,
@@ -33,13 +32,6 @@ from ._base_client import (
     first_step,
 )
 from ._checks import subscription_key
-from ._constants import (
-    DEFAULT_BATCH_SIZE,
-    DEFAULT_LIMITS,
-    DEFAULT_MAX_CONCURRENCY,
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_TIMEOUT,
-)
 from ._exceptions import I3XError
 from ._models import (
     LastKnownValue,
@@ -84,46 +76,11 @@ class AsyncClient(BaseClient):
     ``max_concurrency`` at a time over one connection pool.
     """
 
-    def __init__(
-        self,
-        base_url: str,
-        auth: Auth | None = None,
-        timeout: Timeout = DEFAULT_TIMEOUT,
-        *,
-        token: str | None = None,
-        headers: Mapping[str, str] | None = None,
-        verify: bool | str | ssl.SSLContext = True,
-        cert: str | tuple[str, str] | tuple[str, str, str] | None = None,
-        proxy: str | httpx.Proxy | None = None,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        client_id: str | None = None,
-        batch_size: int = DEFAULT_BATCH_SIZE,
-        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
-        limits: httpx.Limits = DEFAULT_LIMITS,
-        follow_redirects: bool = True,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        super().__init__(
-            base_url,
-            auth,
-            timeout,
-            token=token,
-            headers=headers,
-            verify=verify,
-            cert=cert,
-            proxy=proxy,
-            max_retries=max_retries,
-            client_id=client_id,
-            batch_size=batch_size,
-            max_concurrency=max_concurrency,
-            limits=limits,
-            follow_redirects=follow_redirects,
-        )
-        self._transport = transport
-        self._keepalive = False
-        self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-        self._buffer: AsyncBuffer | None = None
-        self._dispatcher: AsyncDispatcher | None = None
+    _transport_type = httpx.AsyncBaseTransport
+    _sleep: Callable[[float], Awaitable[None]] = staticmethod(asyncio.sleep)
+    _keepalive = False
+    _buffer: AsyncBuffer | None = None
+    _dispatcher: AsyncDispatcher | None = None
 
     @classmethod
     def _for_delivery(

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any, Final, TypeVar
+from typing import Any, ClassVar, Final, TypeVar
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
@@ -287,6 +287,8 @@ class BaseClient:
 
     _state: ClientState
     _options: Options
+    _transport_type: ClassVar[type[Any]] = object
+    """What ``transport=`` must be: an ``httpx.BaseTransport`` or an ``httpx.AsyncBaseTransport``."""
 
     def __init__(
         self,
@@ -305,7 +307,14 @@ class BaseClient:
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         limits: httpx.Limits = DEFAULT_LIMITS,
         follow_redirects: bool = True,
+        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        if transport is not None and not isinstance(transport, self._transport_type):
+            raise TypeError(
+                f"transport must be an {self._transport_type.__qualname__} for "
+                f"{type(self).__name__}, not {type(transport).__name__}"
+            )
+        self._transport = transport
         if not isinstance(base_url, str):
             raise TypeError(f"base_url must be a str, not {type(base_url).__name__}")
         clean_url, url_auth = _split_userinfo(base_url.strip())

@@ -17,7 +17,6 @@ import httpx
 from tenacity import Retrying
 
 from ._base_client import (
-    Auth,
     BaseClient,
     Batch,
     Connected,
@@ -29,13 +28,6 @@ from ._base_client import (
     first_step,
 )
 from ._checks import check_positive_int, subscription_key
-from ._constants import (
-    DEFAULT_BATCH_SIZE,
-    DEFAULT_LIMITS,
-    DEFAULT_MAX_CONCURRENCY,
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_TIMEOUT,
-)
 from ._exceptions import I3XError
 from ._models import (
     LastKnownValue,
@@ -95,47 +87,12 @@ class Client(BaseClient):
         max_concurrency: Batches sent at once (used by the async client).
         limits: The connection pool's limits.
         follow_redirects: Follow HTTP redirects.
-        transport: An ``httpx.BaseTransport`` to send through (tests, custom networking).
+        transport: An ``httpx.BaseTransport`` to send requests through (tests, custom
+            networking); subscriptions open their own connections.
     """
 
-    def __init__(
-        self,
-        base_url: str,
-        auth: Auth | None = None,
-        timeout: Timeout = DEFAULT_TIMEOUT,
-        *,
-        token: str | None = None,
-        headers: Mapping[str, str] | None = None,
-        verify: bool | str | ssl.SSLContext = True,
-        cert: str | tuple[str, str] | tuple[str, str, str] | None = None,
-        proxy: str | httpx.Proxy | None = None,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        client_id: str | None = None,
-        batch_size: int = DEFAULT_BATCH_SIZE,
-        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
-        limits: httpx.Limits = DEFAULT_LIMITS,
-        follow_redirects: bool = True,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        super().__init__(
-            base_url,
-            auth,
-            timeout,
-            token=token,
-            headers=headers,
-            verify=verify,
-            cert=cert,
-            proxy=proxy,
-            max_retries=max_retries,
-            client_id=client_id,
-            batch_size=batch_size,
-            max_concurrency=max_concurrency,
-            limits=limits,
-            follow_redirects=follow_redirects,
-        )
-        self._transport = transport
-        self._http: httpx.Client | None = None
-        self._sleep: Callable[[float], None] = time.sleep
+    _transport_type = httpx.BaseTransport
+    _sleep: Callable[[float], None] = staticmethod(time.sleep)
 
     # ------------------------------------------------------------------ plumbing
 

@@ -435,6 +435,39 @@ class VQT(WireModel):
     """When the value was recorded (timezone-aware)."""
 
 
+class _Newest:
+    """``value``, ``quality`` and ``timestamp`` of the newest VQT in ``data``.
+
+    The 1.0 reference client's everyday names, on :class:`LastKnownValue` and
+    :class:`ValueChange`.
+    """
+
+    data: list[VQT]
+
+    @property
+    def latest(self) -> VQT | None:
+        """The newest VQT, or ``None`` when there is none."""
+        return self.data[-1] if self.data else None
+
+    @property
+    def value(self) -> Any:
+        """The newest value."""
+        latest = self.latest
+        return latest.value if latest is not None else None
+
+    @property
+    def quality(self) -> str | None:
+        """The newest quality."""
+        latest = self.latest
+        return latest.quality if latest is not None else None
+
+    @property
+    def timestamp(self) -> datetime | None:
+        """The newest timestamp."""
+        latest = self.latest
+        return latest.timestamp if latest is not None else None
+
+
 def _vqt_of(data: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "value": data.get("value"),
@@ -511,7 +544,7 @@ def _oldest_first(data: list[VQT]) -> list[VQT]:
 
 
 @wire_model
-class LastKnownValue(WireModel):
+class LastKnownValue(_Newest, WireModel):
     """The value of an element: a current value (one VQT) or a history (the series).
 
     ``data`` holds one :class:`VQT` for a current value and the series, oldest
@@ -542,36 +575,13 @@ class LastKnownValue(WireModel):
         return _oldest_first(data)
 
     @property
-    def latest(self) -> VQT | None:
-        """The newest VQT, or ``None`` when there is none."""
-        return self.data[-1] if self.data else None
-
-    @property
-    def value(self) -> Any:
-        """The newest value."""
-        latest = self.latest
-        return latest.value if latest is not None else None
-
-    @property
-    def quality(self) -> str | None:
-        """The newest quality."""
-        latest = self.latest
-        return latest.quality if latest is not None else None
-
-    @property
-    def timestamp(self) -> datetime | None:
-        """The newest timestamp."""
-        latest = self.latest
-        return latest.timestamp if latest is not None else None
-
-    @property
     def values(self) -> list[VQT]:
         """The VQT series, oldest first (the 1.0 reference client's name for history)."""
         return self.data
 
 
 @wire_model
-class ValueChange(WireModel):
+class ValueChange(_Newest, WireModel):
     """A change of a subscribed element, from a stream event or a sync batch.
 
     Shaped like :class:`LastKnownValue`: ``data`` holds the new VQT and
@@ -601,29 +611,6 @@ class ValueChange(WireModel):
     @classmethod
     def _canonical(cls, data: Any) -> Any:
         return _canonical_value(data)
-
-    @property
-    def latest(self) -> VQT | None:
-        """The newest VQT, or ``None`` when there is none."""
-        return self.data[-1] if self.data else None
-
-    @property
-    def value(self) -> Any:
-        """The new value."""
-        latest = self.latest
-        return latest.value if latest is not None else None
-
-    @property
-    def quality(self) -> str | None:
-        """The new quality."""
-        latest = self.latest
-        return latest.quality if latest is not None else None
-
-    @property
-    def timestamp(self) -> datetime | None:
-        """The new timestamp."""
-        latest = self.latest
-        return latest.timestamp if latest is not None else None
 
 
 @wire_model

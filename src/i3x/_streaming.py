@@ -750,7 +750,47 @@ class LoopThread:
 # -------------------------------------------------------------------- pull form
 
 
-class SubscriptionStream:
+class _PullForm:
+    """What both pull forms share: the subscription, and unpacking delivered items.
+
+    An item counts as delivered (and, in sync mode, may be acknowledged) once the
+    caller asks for the event after its last one.
+    """
+
+    def __init__(self, subscription: Subscription, delivery: Delivery) -> None:
+        self.subscription = subscription
+        """The subscription being delivered."""
+        self._delivery = delivery
+        self._ready: collections.deque[Event] = collections.deque()
+        self._current: Delivered | None = None
+
+    @property
+    def subscription_id(self) -> str:
+        """The id the server knows the subscription by now (it changes after a re-creation)."""
+        return self._delivery.server_id
+
+    @property
+    def mode(self) -> Literal["stream", "sync"]:
+        """How updates arrive: ``stream`` or ``sync``."""
+        return self._delivery.mode
+
+    def _next_ready(self) -> Event | None:
+        """The next unpacked event; when none is left, the current item is done."""
+        if self._ready:
+            return self._ready.popleft()
+        if self._current is not None:
+            self._delivery.mark_delivered(self._current)
+            self._current = None
+        return None
+
+    def _unpack(self, item: Delivered) -> None:
+        self._current = item
+        self._ready.extend(item.changes)
+        if item.notice is not None:
+            self._ready.append(item.notice)
+
+
+class SubscriptionStream(_PullForm):
     """The pull form of a subscription (sync): iterate to receive its events in order.
 
     Yields :class:`~i3x.ValueChange` objects and, when something could not be
@@ -767,23 +807,9 @@ class SubscriptionStream:
         delivery: Delivery,
         closer: Callable[[], None],
     ) -> None:
-        self.subscription = subscription
-        """The subscription being delivered."""
+        super().__init__(subscription, delivery)
         self._buffer = buffer
-        self._delivery = delivery
         self._closer = closer
-        self._ready: collections.deque[Event] = collections.deque()
-        self._current: Delivered | None = None
-
-    @property
-    def subscription_id(self) -> str:
-        """The id the server knows the subscription by now (it changes after a re-creation)."""
-        return self._delivery.server_id
-
-    @property
-    def mode(self) -> Literal["stream", "sync"]:
-        """How updates arrive: ``stream`` or ``sync``."""
-        return self._delivery.mode
 
     def __iter__(self) -> Iterator[Event]:
         return self
@@ -800,25 +826,19 @@ class SubscriptionStream:
         Raises:
             TimeoutError: Nothing arrived in time (the builtin ``TimeoutError``).
         """
-        while not self._ready:
-            if self._current is not None:
-                self._delivery.mark_delivered(self._current)
-                self._current = None
+        while (event := self._next_ready()) is None:
             item = self._buffer.get(timeout)
             if item is None:
                 return None
-            self._current = item
-            self._ready.extend(item.changes)
-            if item.notice is not None:
-                self._ready.append(item.notice)
-        return self._ready.popleft()
+            self._unpack(item)
+        return event
 
     def close(self) -> None:
         """Stop the subscription and delete it on the server."""
         self._closer()
 
 
-class AsyncSubscriptionStream:
+class AsyncSubscriptionStream(_PullForm):
     """The pull form of a subscription (async): ``async for`` its events, in order.
 
     Yields what :class:`SubscriptionStream` yields.
@@ -831,23 +851,9 @@ class AsyncSubscriptionStream:
         delivery: Delivery,
         closer: Callable[[], Awaitable[None]],
     ) -> None:
-        self.subscription = subscription
-        """The subscription being delivered."""
+        super().__init__(subscription, delivery)
         self._buffer = buffer
-        self._delivery = delivery
         self._closer = closer
-        self._ready: collections.deque[Event] = collections.deque()
-        self._current: Delivered | None = None
-
-    @property
-    def subscription_id(self) -> str:
-        """The id the server knows the subscription by now."""
-        return self._delivery.server_id
-
-    @property
-    def mode(self) -> Literal["stream", "sync"]:
-        """How updates arrive: ``stream`` or ``sync``."""
-        return self._delivery.mode
 
     def __aiter__(self) -> AsyncIterator[Event]:
         return self
@@ -864,21 +870,15 @@ class AsyncSubscriptionStream:
         Raises:
             TimeoutError: Nothing arrived in time (the builtin ``TimeoutError``).
         """
-        while not self._ready:
-            if self._current is not None:
-                self._delivery.mark_delivered(self._current)
-                self._current = None
+        while (event := self._next_ready()) is None:
             try:
                 item = await asyncio.wait_for(self._buffer.get(), timeout)
             except asyncio.TimeoutError:
                 raise builtins.TimeoutError(f"no subscription event within {timeout} s") from None
             if item is None:
                 return None
-            self._current = item
-            self._ready.extend(item.changes)
-            if item.notice is not None:
-                self._ready.append(item.notice)
-        return self._ready.popleft()
+            self._unpack(item)
+        return event
 
     async def close(self) -> None:
         """Stop the subscription and delete it on the server."""
