@@ -56,20 +56,26 @@ class _Group(TyperGroup):
                 **extra,
             )
         except typer.TyperException as exc:  # typer's click errors: usage, bad values
+            code = exc.exit_code
+            if type(exc).__name__ == "NoArgsIsHelpError":  # the help is printed already
+                return _finish(code, standalone_mode)
             hint = ""
             ctx = getattr(exc, "ctx", None)
             if exc.exit_code == ExitCode.USAGE and ctx is not None:
                 hint = f" (see '{ctx.command_path} --help')"
             Output().error(one_line(exc.format_message()) + hint)
-            code = exc.exit_code
         except typer.Abort:
             Output().error("aborted")
             code = ExitCode.ERROR
         else:
             code = result if isinstance(result, int) else ExitCode.OK
-        if standalone_mode:
-            sys.exit(int(code))
-        return code
+        return _finish(code, standalone_mode)
+
+
+def _finish(code: int, standalone_mode: bool) -> int:
+    if standalone_mode:
+        sys.exit(int(code))
+    return code
 
 
 app = typer.Typer(

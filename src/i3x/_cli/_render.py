@@ -151,15 +151,17 @@ def relationships_table(types: Iterable[i3x.RelationshipType]) -> Table:
 
 
 def objects_table(objects: Iterable[i3x.ObjectInstance]) -> Table:
-    """Objects: id, name, type, parent and whether each is a composition."""
-    table = _table("Element", "Name", "Type", "Parent", "Composition")
+    """Objects: id, name (compositions marked), type and parent."""
+    table = _table("Element", "Name", "Type", "Parent")
     for o in objects:
+        name = Text(o.display_name or "")
+        if o.is_composition:
+            name.append(" [composition]", style="magenta")
         table.add_row(
             Text(o.element_id),
-            Text(o.display_name or ""),
+            name,
             Text(o.type_id or "", style="cyan"),
             Text(o.parent_id or "", style="dim"),
-            Text("yes", style="green") if o.is_composition else Text(""),
         )
     return table
 

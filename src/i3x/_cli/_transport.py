@@ -31,7 +31,7 @@ def mask_header(name: str, value: str) -> str:
 def mask_url(url: httpx.URL) -> str:
     """A URL fit to print: no password in the userinfo, no secret query parameters."""
     if url.password:
-        url = url.copy_with(password=MASK)
+        url = url.copy_with(username=url.username, password=MASK)
     if url.query:
         pairs = parse_qsl(url.query.decode(), keep_blank_values=True)
         masked = [(k, MASK if any(s in k.lower() for s in _SECRET_PARAMS) else v) for k, v in pairs]

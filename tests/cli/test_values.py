@@ -1,0 +1,154 @@
+"""get, history and write: human and JSON output, times and values from the command line."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timedelta, timezone
+
+from i3x.testing import DemoServer
+
+from .conftest import Cli
+
+
+def _row(stdout: str, element_id: str) -> str:
+    return next(line for line in stdout.splitlines() if f" {element_id} " in line)
+
+
+def _cell_indent(row: str) -> int:
+    cell = row.split("│")[1]
+    return len(cell) - len(cell.lstrip())
+
+
+def test_get_one_value(plant: Cli, i3x_server: DemoServer) -> None:
+    i3x_server.set_value("pt-304", 3.4)
+    out = plant("get", "pt-304")
+    assert out.exit_code == 0, out.stderr
+    row = _row(out.stdout, "pt-304")
+    assert "3.4" in row
+    assert "Good" in row
+
+
+def test_get_shows_every_quality(plant: Cli) -> None:
+    out = plant("get", "ts-301", "ts-302", "ts-303", "pt-304")
+    assert out.exit_code == 0
+    assert "GoodNoData" in _row(out.stdout, "ts-301")
+    assert "Bad" in _row(out.stdout, "ts-302")
+    assert "Uncertain" in _row(out.stdout, "ts-303")
+    assert "Good" in _row(out.stdout, "pt-304")
+
+
+def test_get_depth_0_indents_components_beneath_their_owner(plant: Cli) -> None:
+    out = plant("get", "pump-101", "--depth", "0")
+    assert out.exit_code == 0
+    lines = out.stdout.splitlines()
+    ids = ["pump-101", "pump-101-flow", "pump-101-motor", "pump-101-motor-current"]
+    rows = [_row(out.stdout, i) for i in ids]
+    indents = [_cell_indent(r) for r in rows]
+    assert indents[0] < indents[1] == indents[2] < indents[3]
+    assert lines.index(rows[2]) < lines.index(rows[3])
+    assert '"mode": "running"' in out.stdout
+
+
+def test_get_json_is_a_list_of_values(plant: Cli, i3x_server: DemoServer) -> None:
+    i3x_server.set_value("pt-304", 3.4, quality="Uncertain")
+    data = plant("--json", "get", "pt-304", "ts-302").json()
+    assert [v["elementId"] for v in data] == ["pt-304", "ts-302"]
+    assert data[0]["data"][0]["value"] == 3.4
+    assert data[0]["data"][0]["quality"] == "Uncertain"
+    assert data[1]["data"][0]["quality"] == "Bad"
+
+
+def test_get_json_depth_0_keeps_the_children(plant: Cli) -> None:
+    (pump,) = plant("--json", "get", "pump-101", "-d", "0").json()
+    assert pump["isComposition"] is True
+    assert "pump-101-motor-current" in pump["children"]
+
+
+def test_history_table_with_relative_start(plant: Cli, i3x_server: DemoServer) -> None:
+    i3x_server.set_value("pump-101-flow", 51.25)
+    out = plant("history", "pump-101-flow", "--start", "-5m")
+    assert out.exit_code == 0, out.stderr
+    assert "pump-101-flow:" in out.stdout
+    assert "51.25" in out.stdout
+    # 30 s steps over 5 minutes, plus the value just set.
+    count = int(out.stdout.split("pump-101-flow: ")[1].split(" values")[0])
+    assert 9 <= count <= 12
+
+
+def test_history_csv(plant: Cli, i3x_server: DemoServer) -> None:
+    i3x_server.set_value("pump-101-state", {"mode": "stopped", "since": "2025-06-01T08:00:00Z"})
+    out = plant("history", "pump-101-state", "--start", "-1m", "--csv")
+    assert out.exit_code == 0
+    rows = list(csv.reader(io.StringIO(out.stdout)))
+    assert rows[0] == ["timestamp", "value", "quality"]
+    assert rows[-1][1] == '{"mode": "stopped", "since": "2025-06-01T08:00:00Z"}'
+    assert rows[-1][2] == "Good"
+    assert rows[-1][0].endswith("Z")
+
+
+def test_history_json_between_absolute_times(plant: Cli) -> None:
+    end = datetime.now(timezone.utc) - timedelta(minutes=10)
+    start = end - timedelta(minutes=10)
+    data = plant(
+        "--json",
+        "history",
+        "pt-304",
+        "--start",
+        start.isoformat(),
+        "--end",
+        end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    ).json()
+    assert data["elementId"] == "pt-304"
+    stamps = [datetime.fromisoformat(v["timestamp"].replace("Z", "+00:00")) for v in data["data"]]
+    assert 19 <= len(stamps) <= 21
+    assert stamps == sorted(stamps)
+    assert all(start - timedelta(seconds=1) <= s <= end + timedelta(seconds=1) for s in stamps)
+
+
+def test_history_rejects_a_bad_time(plant: Cli) -> None:
+    out = plant("history", "pt-304", "--start", "yesterday")
+    assert out.exit_code == 2
+    assert "--start" in out.stderr
+    assert "-15m" in out.stderr
+    assert out.stdout == ""
+
+
+def test_history_csv_and_json_are_exclusive(plant: Cli) -> None:
+    out = plant("--json", "history", "pt-304", "--csv")
+    assert out.exit_code == 2
+    assert out.stderr.startswith("error: --csv and --json")
+
+
+def test_write_json_object_and_read_back(plant: Cli, i3x_server: DemoServer) -> None:
+    out = plant("write", "tank-201-setpoint", '{"temperature": 72.5}')
+    assert out.exit_code == 0, out.stderr
+    assert '{"temperature": 72.5}' in _row(out.stdout, "tank-201-setpoint")
+    assert i3x_server.space.get_value("tank-201-setpoint").value == {"temperature": 72.5}
+
+
+def test_write_number_with_quality_and_timestamp_json(plant: Cli) -> None:
+    data = plant(
+        "--json",
+        "write",
+        "pt-304",
+        "3.9",
+        "--quality",
+        "Uncertain",
+        "--timestamp",
+        "2025-06-01T08:00:00Z",
+    ).json()
+    assert data["elementId"] == "pt-304"
+    (vqt,) = data["data"]
+    assert vqt["value"] == 3.9
+    assert vqt["quality"] == "Uncertain"
+    assert vqt["timestamp"].startswith("2025-06-01T08:00:00")
+
+
+def test_write_bare_string_and_boolean(plant: Cli, i3x_server: DemoServer) -> None:
+    out = plant("--json", "write", "conveyor-501", '{"running": false, "speed": 0}')
+    assert out.json()["data"][0]["value"] == {"running": False, "speed": 0}
+    # A bare word is not JSON: it is written as a string (and this type rejects it).
+    out = plant("write", "pt-304", "high")
+    assert out.exit_code == 6
+    assert "'high' is not of type 'number'" in out.stderr
