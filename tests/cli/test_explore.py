@@ -89,6 +89,7 @@ def test_objects_tree_nests_children_and_marks_components(plant: Cli) -> None:
         line = line_of(element_id)
         return len(line) - len(line.lstrip("│├└─ "))
 
+    assert "\x1b[" not in out.stdout  # no colour codes when stdout is not a terminal
     assert lines[0].startswith("Springfield Bottling Plant  site-1")
     assert indent("area-utilities") < indent("pump-101") < indent("pump-101-motor")
     assert indent("pump-101-motor") < indent("pump-101-motor-current")

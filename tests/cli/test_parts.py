@@ -275,3 +275,25 @@ def test_watcher_lines_for_every_notice(capsys: pytest.CaptureFixture[str]) -> N
     assert lines[4].startswith("! updates lost: 3 updates")
     assert len(lines) == 6
     assert watcher.changes == 2
+
+
+# ------------------------------------------------------------------------ output
+
+
+def test_spinner_only_on_a_terminal() -> None:
+    import io
+
+    out = Output()
+    out.err = Console(file=io.StringIO(), force_terminal=False)
+    with out.busy("Reading objects…"):
+        pass
+    assert out.err.file.getvalue() == ""  # type: ignore[attr-defined]
+    out.err = Console(file=io.StringIO(), force_terminal=True)
+    with out.busy("Reading objects…"):
+        pass
+    assert "Reading objects" in out.err.file.getvalue()  # type: ignore[attr-defined]
+    out.verbose = True  # the exchanges are printed there instead
+    out.err = Console(file=io.StringIO(), force_terminal=True)
+    with out.busy("Reading objects…"):
+        pass
+    assert out.err.file.getvalue() == ""  # type: ignore[attr-defined]

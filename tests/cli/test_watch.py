@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -145,3 +148,25 @@ def test_watch_unknown_element_is_5(plant: Cli) -> None:
     out = plant("watch", "no-such-element", "--count", "1")
     assert out.exit_code == 5
     assert out.stderr.splitlines()[-1].startswith("error: ")
+
+
+def test_watch_ends_cleanly_on_ctrl_c(i3x_server: DemoServer) -> None:
+    code = "import sys; sys.argv[0] = 'i3x'; from i3x._cli import main; main()"
+    with subprocess.Popen(
+        [sys.executable, "-c", code, "--url", i3x_server.url, "watch", "pt-304"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        try:
+            assert proc.stderr is not None
+            assert proc.stderr.readline().startswith("watching 1 element(s) by stream")
+            proc.send_signal(signal.SIGINT)
+            assert proc.wait(15) == 0
+            rest = proc.stderr.read()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert rest.strip() == "stopped"
+    assert i3x_server.subscription_ids() == []

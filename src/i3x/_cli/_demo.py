@@ -179,7 +179,9 @@ class _Tour:
             return
         self.step += 1
         self.out.line("")
-        self.out.print(Rule(Text(f"{self.step}. {title}", style="bold cyan"), align="left"))
+        self.out.print(
+            Rule(Text(f"{self.step}. {title}", style="bold cyan"), align="left", style="dim")
+        )
         if command is not None:
             self.command(command)
 

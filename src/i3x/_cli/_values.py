@@ -43,14 +43,16 @@ def get(
     session = Session.of(ctx)
     with session.guard():
         client = session.client
-        if len(element_ids) == 1:
-            values = [client.get_value(element_ids[0], depth)]
-        else:
-            values = list(client.get_values(element_ids, depth).values())
-        if session.out.json_mode:
-            session.out.json([v.to_dict() for v in values])
-            return
-        rows = _render.value_rows(values, parents_of(client, values))
+        with session.out.busy("Reading values…"):
+            if len(element_ids) == 1:
+                values = [client.get_value(element_ids[0], depth)]
+            else:
+                values = list(client.get_values(element_ids, depth).values())
+            if session.out.json_mode:
+                session.out.json([v.to_dict() for v in values])
+                return
+            parents = parents_of(client, values)
+        rows = _render.value_rows(values, parents)
         session.out.print(_render.values_table(rows))
 
 
