@@ -10,6 +10,7 @@ Quick start::
 """
 
 import contextlib as _contextlib
+import logging as _logging
 
 from ._async_client import AsyncClient
 from ._base_client import SyncResult
@@ -122,3 +123,7 @@ for _name in __all__:
         with _contextlib.suppress(AttributeError, TypeError):  # constants
             _obj.__module__ = "i3x"
 del _name, _obj
+
+# A library leaves logging configuration to the application: without a handler of
+# its own, Python would print the SDK's warnings (reconnects, gaps) to stderr.
+_logging.getLogger("i3x").addHandler(_logging.NullHandler())

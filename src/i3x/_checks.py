@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -39,8 +39,8 @@ def check_id(value: object, name: str) -> str:
 
 
 def check_ids(value: object, name: str) -> list[str]:
-    """A non-empty collection of ids (a lone string is refused: it is iterable too)."""
-    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+    """A non-empty iterable of ids (a lone string is refused: it is iterable too)."""
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
         raise TypeError(f"{name} must be a list of str, not {_type_name(value)}")
     ids = list(value)
     if not ids:

@@ -469,11 +469,13 @@ class _Newest:
 
 
 def _vqt_of(data: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "value": data.get("value"),
-        "quality": data.get("quality"),
-        "timestamp": data.get("timestamp"),
-    }
+    # A quality or timestamp the server left out (or sent as null) takes the VQT's
+    # default, rather than failing the whole answer.
+    vqt = {"value": data.get("value")}
+    for key in ("quality", "timestamp"):
+        if data.get(key) is not None:
+            vqt[key] = data[key]
+    return vqt
 
 
 def _children_of(components: Any, *, history: bool) -> dict[str, Any]:
@@ -524,8 +526,9 @@ def _canonical_value(data: Any) -> Any:
     source: Mapping[str, Any] = inner if _is_current_value_result(inner) else data
     out["data"] = [_vqt_of(source)]
     out["children"] = _children_of(source.get("components"), history=False)
-    if "isComposition" not in out and "isComposition" in source:
-        out["isComposition"] = source["isComposition"]
+    if "isComposition" not in out:
+        # Stream and sync updates carry no isComposition; components say it.
+        out["isComposition"] = source.get("isComposition", bool(out["children"]))
     return out
 
 

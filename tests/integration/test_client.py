@@ -114,6 +114,7 @@ def test_unknown_ids_fail_per_item(client: i3x.Client) -> None:
 def test_values_every_quality_and_depth(client: i3x.Client) -> None:
     values = client.get_values(SENSORS)
     assert list(values) == SENSORS
+    assert list(client.get_values(values)) == SENSORS  # a mapping's keys are ids too
     assert [values[s].quality for s in SENSORS] == ["GoodNoData", "Bad", "Uncertain", "Good"]
     assert values["ts-301"].value is None
     assert values["ts-302"].value is None

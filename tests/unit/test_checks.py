@@ -28,7 +28,7 @@ CASES: list[tuple[str, Call, type[Exception], str]] = [
     ("element_ids empty", lambda c: c.query_relationship_types([]), ValueError, "element_ids"),
     ("element_ids item", lambda c: c.list_objects(["a", 1]), TypeError, r"element_ids\[1\]"),  # type: ignore[list-item]
     ("element_ids empty item", lambda c: c.list_objects(["a", ""]), ValueError, r"element_ids\[1\]"),
-    ("element_ids dict", lambda c: c.get_values({"a": 1}), TypeError, "element_ids"),
+    ("element_ids dict item", lambda c: c.get_values({1: "a"}), TypeError, r"element_ids\[0\]"),  # type: ignore[dict-item]
     ("element_ids None", lambda c: c.get_related_objects(None), TypeError, "element_ids"),  # type: ignore[arg-type]
     ("include_metadata", lambda c: c.get_objects(include_metadata="yes"), TypeError, "include_metadata"),  # type: ignore[arg-type]
     ("include_metadata int", lambda c: c.list_objects(["a"], include_metadata=1), TypeError, "include_metadata"),  # type: ignore[arg-type]

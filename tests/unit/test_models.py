@@ -147,3 +147,26 @@ def test_related_object_round_trip() -> None:
     assert related.source_relationship == "HasComponent"
     assert related.element_id == "pump-101-state"
     assert i3x.RelatedObject.from_dict(related.to_dict()) == related
+
+
+def test_a_value_without_quality_or_timestamp_takes_the_defaults() -> None:
+    value = i3x.LastKnownValue.from_dict({"elementId": "x", "value": 1})
+    assert (value.value, value.quality, value.timestamp) == (1, i3x.Quality.GOOD, None)
+    nulls = i3x.LastKnownValue.from_dict({"elementId": "x", "value": 1, "quality": None})
+    assert nulls.quality == i3x.Quality.GOOD
+
+
+def test_an_update_with_components_is_a_composition() -> None:
+    change = i3x.ValueChange.from_dict(
+        {
+            "elementId": "pump",
+            "value": None,
+            "quality": "GoodNoData",
+            "timestamp": "2026-11-24T10:00:00Z",
+            "components": {
+                "pump-flow": {"value": 3, "quality": "Good", "timestamp": "2026-11-24T10:00:00Z"}
+            },
+        }
+    )
+    assert change.is_composition
+    assert change.children["pump-flow"].value == 3
