@@ -37,4 +37,4 @@ def live_server() -> Iterator[DemoServer]:
 @pytest.mark.parametrize(("where", "code"), list(_examples()))
 def test_example_runs(where: str, code: str, live_server: DemoServer) -> None:
     source = code.replace("http://localhost:8080", live_server.url)
-    exec(compile(source, where, "exec"), {"__name__": "__example__"})  # noqa: S102
+    exec(compile(source, where, "exec"), {"__name__": "__example__"})

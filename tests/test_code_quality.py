@@ -1,0 +1,44 @@
+"""The bar every change meets: ruff (lint and format) and mypy --strict over src/ and tests/.
+
+Run as tests so that the README's test command and CI enforce them from a clean clone.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGETS = ["src", "tests", "noxfile.py"]
+
+
+def _run(*command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False
+    )
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name, path=str(Path(sys.executable).parent))
+    if found is None:
+        pytest.fail(f"{name} is not installed: install the dev extra (pip install -e '.[dev]')")
+    return found
+
+
+def test_ruff_lint() -> None:
+    result = _run(_tool("ruff"), "check", *TARGETS)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_format() -> None:
+    result = _run(_tool("ruff"), "format", "--check", *TARGETS)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_strict() -> None:
+    result = _run(sys.executable, "-m", "mypy", "src", "tests")
+    assert result.returncode == 0, result.stdout + result.stderr
