@@ -365,15 +365,15 @@ class ObjectInstance(WireModel):
     """Human-readable name."""
     type_id: str | None = Field(
         default=None,
-        validation_alias=AliasChoices("typeElementId", "type_element_id", "typeId", "type_id"),
+        # The field name (type_id) is accepted too (validate_by_name); every extra
+        # choice is one more lookup per object on the hot path.
+        validation_alias=AliasChoices("typeElementId", "typeId"),
         serialization_alias="typeElementId",
     )
     """Element id of the object's type (``typeElementId`` on the wire)."""
     namespace_uri: str | None = Field(
         default=None,
-        validation_alias=AliasChoices(
-            "namespaceUri", "namespace_uri", AliasPath("metadata", "typeNamespaceUri")
-        ),
+        validation_alias=AliasChoices("namespaceUri", AliasPath("metadata", "typeNamespaceUri")),
     )
     """Namespace of the object's type."""
     parent_id: str | None = None

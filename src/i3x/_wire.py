@@ -225,6 +225,11 @@ class _GCPause:
         with self._lock:
             self._depth -= 1
             if self._depth == 0 and self._was_enabled:
+                # The young generations now hold every model just made: promote them
+                # to the oldest one at once (two list splices), instead of letting the
+                # next two young collections walk tens of thousands of acyclic objects.
+                gc.freeze()
+                gc.unfreeze()
                 gc.enable()
 
 
