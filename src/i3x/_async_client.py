@@ -10,7 +10,7 @@ import asyncio
 import logging
 import ssl
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, TypeVar
@@ -31,8 +31,8 @@ from ._base_client import (
     Timeout,
     first_step,
 )
-from ._checks import subscription_key
-from ._exceptions import I3XError
+from ._checks import check_bool, check_depth, check_id, subscription_key
+from ._exceptions import BulkError, I3XError
 from ._models import (
     LastKnownValue,
     Namespace,
@@ -116,6 +116,10 @@ class AsyncClient(BaseClient):
                 )
             http = httpx.AsyncClient(**kwargs, transport=transport)
             self._pool.http = http
+            # httpcore's pool re-examines every connection for every queued request, so
+            # requests beyond its size cost far more CPU waiting inside it than here.
+            limit = kwargs["limits"].max_connections
+            self._pool.gate = asyncio.Semaphore(limit) if limit else None
         return http
 
     _stream_pool = _client
@@ -135,9 +139,15 @@ class AsyncClient(BaseClient):
             timeout=self._options.timeout,
         )
 
+        gate = self._pool.gate
+
         async def attempt() -> httpx.Response:
             try:
-                response = await http.send(request)
+                if gate is None:
+                    response = await http.send(request)
+                else:
+                    async with gate:
+                        response = await http.send(request)
             except (httpx.HTTPError, OSError, ssl.SSLError) as exc:
                 raise map_transport_error(exc, request) from exc
             logger.debug("%s %s -> %d", *request_label(request), response.status_code)
@@ -289,8 +299,16 @@ class AsyncClient(BaseClient):
         return await self._run(self._get_objects(type_id, include_metadata, root, type_element_id))
 
     async def get_object(self, element_id: str, include_metadata: bool = False) -> ObjectInstance:
-        """One object (raises :class:`~i3x.NotFoundError` if unknown)."""
-        return await self._run(self._get_object(element_id, include_metadata))
+        """One object (raises :class:`~i3x.NotFoundError` if unknown).
+
+        Concurrent calls are merged into one bulk request (see :meth:`get_value`).
+        """
+        key = check_id(element_id, "element_id")
+        meta = check_bool(include_metadata, "include_metadata")
+        found: ObjectInstance = await self._read_one(
+            ("object", meta), key, lambda ids: self._list_objects_by_id(ids, meta)
+        )
+        return found
 
     async def list_objects(
         self, element_ids: Iterable[str], include_metadata: bool = False
@@ -312,8 +330,19 @@ class AsyncClient(BaseClient):
     # -------------------------------------------------------------------- values
 
     async def get_value(self, element_id: str, max_depth: int = 1) -> LastKnownValue:
-        """The current value of an element."""
-        return await self._run(self._get_value(element_id, max_depth))
+        """The current value of an element.
+
+        i3X reads are bulk: concurrent ``get_value()`` calls on one client (with
+        the same ``max_depth``) are merged into one ``POST /objects/value``, so
+        fifty reads in flight cost one round trip. Each caller still gets its own
+        value or its own error.
+        """
+        key = check_id(element_id, "element_id")
+        depth = check_depth(max_depth)
+        value: LastKnownValue = await self._read_one(
+            ("value", depth), key, lambda ids: self._get_values(ids, depth)
+        )
+        return value
 
     async def get_values(
         self, element_ids: Iterable[str], max_depth: int = 1
@@ -497,6 +526,16 @@ class AsyncClient(BaseClient):
         finally:
             await close()
 
+    # ------------------------------------------------------------ read merging
+
+    async def _read_one(
+        self, kind: Hashable, key: str, bulk: Callable[[list[str]], Flow[dict[str, Any]]]
+    ) -> Any:
+        coalescer = self._pool.coalescer
+        if coalescer is None:
+            coalescer = self._pool.coalescer = _Coalescer()
+        return await coalescer.read(self, kind, key, bulk)
+
     # --------------------------------------------------------- delivery plumbing
 
     def _callback_buffer(self) -> AsyncBuffer:
@@ -510,3 +549,72 @@ class AsyncClient(BaseClient):
 
     def _start_timeout(self) -> float:
         return self._options.timeout.connect or 10.0
+
+
+class _Coalescer:
+    """Merges concurrent single-element reads into one bulk request.
+
+    The first read of a kind schedules a flush for the end of the current loop
+    iteration; reads arriving until then join it. Every caller gets its own
+    result, or the error of its own item, or the error of the whole request.
+    """
+
+    def __init__(self) -> None:
+        self._pending: dict[Hashable, list[tuple[str, asyncio.Future[Any]]]] = {}
+        self._sending: set[asyncio.Task[None]] = set()
+
+    async def read(
+        self,
+        client: AsyncClient,
+        kind: Hashable,
+        key: str,
+        bulk: Callable[[list[str]], Flow[dict[str, Any]]],
+    ) -> Any:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        # Views from with_options() merge only with reads of the same options.
+        batch_key = (kind, id(client._options))
+        batch = self._pending.get(batch_key)
+        if batch is None:
+            batch = self._pending[batch_key] = []
+            loop.call_soon(self._flush, client, batch_key, bulk)
+        batch.append((key, future))
+        return await future
+
+    def _flush(
+        self,
+        client: AsyncClient,
+        batch_key: Hashable,
+        bulk: Callable[[list[str]], Flow[dict[str, Any]]],
+    ) -> None:
+        batch = self._pending.pop(batch_key)
+        task = asyncio.get_running_loop().create_task(self._send(client, batch, bulk))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    @staticmethod
+    async def _send(
+        client: AsyncClient,
+        batch: list[tuple[str, asyncio.Future[Any]]],
+        bulk: Callable[[list[str]], Flow[dict[str, Any]]],
+    ) -> None:
+        ids = list(dict.fromkeys(key for key, _ in batch))
+        errors: dict[str, I3XError] = {}
+        try:
+            results = await client._run(bulk(ids))
+        except BulkError as exc:
+            results, errors = exc.results, exc.errors
+        except BaseException as exc:  # the request as a whole failed, or was cancelled
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for key, future in batch:
+            if future.done():  # its caller was cancelled
+                continue
+            if key in errors:
+                future.set_exception(errors[key])
+            else:
+                future.set_result(results[key])

@@ -220,6 +220,10 @@ class Pool:
     """
 
     http: Any = None
+    gate: Any = None
+    """The async client's limit on requests in flight: its pool's connection count."""
+    coalescer: Any = None
+    """The async client's merger of concurrent single-element reads."""
 
 
 _VERSION_SEGMENT: Final = ("/v1", "/v2", "/v0")
@@ -735,6 +739,17 @@ class BaseClient:
         )
         found: ObjectInstance = result
         return found
+
+    def _list_objects_by_id(self, ids: list[str], include_metadata: bool) -> Flow[dict[str, Any]]:
+        """Objects by id, keyed by id (for merged single-object reads)."""
+        pairs, _ = yield from self._bulk(
+            "/objects/list",
+            ids,
+            lambda c: {"elementIds": c, "includeMetadata": include_metadata},
+            ObjectInstance,
+            "objects",
+        )
+        return dict(pairs)
 
     def _get_related_objects(
         self, element_ids: Iterable[str], relationship_type: str | None, include_metadata: bool

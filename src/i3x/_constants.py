@@ -38,8 +38,10 @@ RETRYABLE_STATUSES: Final = frozenset({408, 429, 502, 503, 504})
 DEFAULT_BATCH_SIZE: Final = 500
 """Element ids per request when a bulk read is split into batches."""
 
-DEFAULT_LIMITS: Final = httpx.Limits(max_connections=50, max_keepalive_connections=20)
-"""Connection pool shared by every call of one client."""
+DEFAULT_LIMITS: Final = httpx.Limits(max_connections=20, max_keepalive_connections=10)
+"""Connection pool shared by every call of one client. httpcore examines every pooled
+connection for each request, so a large pool costs CPU on every call; the async client
+also merges concurrent single-element reads, so it needs few connections."""
 
 DEFAULT_MAX_CONCURRENCY: Final = 8
 """Batches of one bulk call the async client sends at once."""

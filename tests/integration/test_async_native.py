@@ -98,3 +98,30 @@ async def test_disconnect_cancels_deliveries_promptly(i3x_server: DemoServer) ->
     assert loop.time() - started < 1.0
     others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
     assert not [t for t in others if t.get_name().startswith("i3x-")]
+
+
+async def test_concurrent_reads_are_merged_into_one_bulk_request(i3x_server: DemoServer) -> None:
+    ids = ["ts-301", "ts-302", "ts-303", "pt-304"] * 10
+    async with i3x.AsyncClient(i3x_server.url) as client:
+        i3x_server.requests.clear()
+        outcomes = await asyncio.gather(
+            *(client.get_value(i) for i in ids),
+            client.get_value("no-such-sensor"),
+            client.get_value("pump-101", max_depth=0),
+            client.get_object("tank-201"),
+            return_exceptions=True,
+        )
+    values, missing, pump, tank = outcomes[:-3], outcomes[-3], outcomes[-2], outcomes[-1]
+    assert [v.element_id for v in values if isinstance(v, i3x.LastKnownValue)] == ids
+    assert isinstance(missing, i3x.NotFoundError)  # only its own caller fails
+    assert isinstance(pump, i3x.LastKnownValue)
+    assert "pump-101-motor-current" in pump.children
+    assert isinstance(tank, i3x.ObjectInstance)
+    assert tank.element_id == "tank-201"
+    paths = [r.path for r in i3x_server.requests]
+    # One request per kind of read: depth 1, depth 0, and objects.
+    assert paths.count("/v1/objects/value") == 2
+    assert paths.count("/v1/objects/list") == 1
+    [depth_one] = [r for r in i3x_server.requests if r.json and r.json.get("maxDepth") == 1]
+    assert depth_one.json is not None
+    assert depth_one.json["elementIds"] == [*ids[:4], "no-such-sensor"]
