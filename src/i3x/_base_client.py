@@ -52,6 +52,7 @@ from ._exceptions import (
 )
 from ._models import (
     VQT,
+    BatchWire,
     BulkItem,
     LastKnownValue,
     MonitoredObject,
@@ -65,6 +66,7 @@ from ._models import (
     Subscription,
     SyncBatch,
     ValueChange,
+    batch_from_wire,
     evolve,
 )
 from ._version import __version__
@@ -76,6 +78,7 @@ from ._wire import (
     decode_bulk,
     decode_result,
     merge_bulk_errors,
+    pause_gc,
     raise_for_status,
     redact_url,
     request_label,
@@ -1171,6 +1174,7 @@ class BaseClient:
         *,
         auto_ack: bool = True,
         delivery: bool = False,
+        stamp_as: str | None = None,
     ) -> Flow[SyncResult]:
         key = subscription_key(subscription)
         if last_sequence_number is not None and (
@@ -1195,8 +1199,13 @@ class BaseClient:
             body["lastSequenceNumber"] = ack
 
         def parse(response: httpx.Response) -> SyncResult:
-            result, detail = decode_result(response, list[SyncBatch], "SyncBatch")
-            batches = sorted(result or [], key=lambda b: b.sequence_number)
+            stamp = stamp_as or key
+            with pause_gc:  # a backlog is tens of thousands of new objects: see pause_gc
+                result, detail = decode_result(response, list[BatchWire], "SyncBatch")
+                batches = sorted(
+                    (batch_from_wire(b, stamp) for b in result or ()),
+                    key=lambda b: b.sequence_number,
+                )
             gap = None
             if response.status_code == 206:
                 gap = self._gap(key, ack, batches, detail)

@@ -66,7 +66,6 @@ from ._subscriptions import (
     gap_notice,
     parse_stream_event,
     replace_subscription_id,
-    stamp,
 )
 from ._wire import Call, map_transport_error, raise_for_status
 
@@ -146,6 +145,7 @@ class ThreadBuffer:
         self._space = asyncio.Event()
         self._pending: collections.Counter[int] = collections.Counter()
         self._closed = False
+        self._producer_waits = False
 
     async def put(self, item: Delivered) -> None:
         while True:
@@ -158,6 +158,7 @@ class ThreadBuffer:
                     self._cond.notify()
                     return
                 self._space.clear()
+                self._producer_waits = True
             await self._space.wait()
 
     def get(self, timeout: float | None = None) -> Delivered | None:
@@ -173,9 +174,12 @@ class ThreadBuffer:
                 return None
             item = self._items.popleft()
             self._pending[id(item.owner)] -= len(item.changes)
-        # RuntimeError: the loop closed in between, and nobody waits for space any more.
-        with contextlib.suppress(RuntimeError):
-            self._loop.call_soon_threadsafe(self._space.set)
+            # Waking the loop costs a system call: only when a producer waits for space.
+            wake, self._producer_waits = self._producer_waits, False
+        if wake:
+            # RuntimeError: the loop closed in between, and nobody waits any more.
+            with contextlib.suppress(RuntimeError):
+                self._loop.call_soon_threadsafe(self._space.set)
         return item
 
     def close(self) -> None:
@@ -472,23 +476,25 @@ class Delivery:
             self.started.set()
             if result.gap is not None:
                 await self._notify(result.gap)
-            fresh = False
+            # One delivery unit per answer, not per batch: servers that put one update
+            # in each batch would otherwise pay the buffer's cost per update.
+            changes: list[ValueChange] = []
+            newest: int | None = None
             for batch in result:
                 is_new, _ = self._sequencer.admit(batch.sequence_number)
                 if is_new:
-                    changes = stamp(batch.updates, self.user_id)
-                    await self.sink.put(
-                        Delivered(
-                            changes=changes, seq=batch.sequence_number, owner=self, epoch=self.epoch
-                        )
-                    )
-                    fresh = True
-            if not fresh:
+                    changes.extend(batch.updates)
+                    newest = batch.sequence_number
+            if newest is None:
                 await self.api._sleep(self.settings.poll_interval)
+                continue
+            await self.sink.put(
+                Delivered(changes=changes, seq=newest, owner=self, epoch=self.epoch)
+            )
 
     async def _sync_once(self) -> Any:
         flow = self.api._sync_subscription(
-            self.server_id, self.delivered_seq, auto_ack=False, delivery=True
+            self.server_id, self.delivered_seq, auto_ack=False, delivery=True, stamp_as=self.user_id
         )
         try:
             return await self.api._drive(flow)
@@ -604,19 +610,23 @@ async def stop_delivery(config: Any, key: str) -> None:
 # -------------------------------------------------------------------- consumers
 
 
+def _report_callback_error(client: Any, callback: Callable[..., Any], exc: Exception) -> None:
+    logger.error("an i3x callback raised", exc_info=exc)
+    on_error = client.on_error
+    if on_error is not None and callback is not on_error:
+        try:
+            on_error(client, exc)
+        except Exception:
+            logger.exception("on_error raised while reporting a callback's error")
+
+
 def _call_safely(client: Any, callback: Callable[..., Any] | None, *args: Any) -> Any:
     if callback is None:
         return None
     try:
         return callback(client, *args)
     except Exception as exc:
-        logger.exception("an i3x callback raised")
-        on_error = client.on_error
-        if on_error is not None and callback is not on_error:
-            try:
-                on_error(client, exc)
-            except Exception:
-                logger.exception("on_error raised while reporting a callback's error")
+        _report_callback_error(client, callback, exc)
         return None
 
 
@@ -653,8 +663,13 @@ def deliver(client: Any, item: Delivered) -> None:
         return
     if item.subscribed is not None:
         _call_safely(client, client.on_subscribe, item.subscribed)
-    for change in item.changes:
-        _call_safely(client, client.on_value_change, change)
+    callback = client.on_value_change
+    if callback is not None:
+        for change in item.changes:  # the hot loop: nothing in it but the call
+            try:
+                callback(client, change)
+            except Exception as exc:
+                _report_callback_error(client, callback, exc)
     if item.notice is not None and client.on_error is not None:
         _call_safely(client, client.on_error, item.notice)
     if isinstance(owner, Delivery):

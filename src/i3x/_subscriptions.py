@@ -7,7 +7,7 @@ acknowledged, and the settings of a live subscription.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
@@ -15,7 +15,7 @@ import pydantic
 from pydantic import TypeAdapter
 
 from ._exceptions import StreamError, SubscriptionError, UpdatesLostError
-from ._models import Subscription, ValueChange
+from ._models import Subscription, UpdateWire, ValueChange, change_from_wire
 
 __all__ = [
     "Mode",
@@ -24,7 +24,6 @@ __all__ = [
     "Sequencer",
     "Delivered",
     "parse_stream_event",
-    "stamp",
     "gap_notice",
     "check_mode",
 ]
@@ -39,8 +38,8 @@ Event = ValueChange | SubscriptionError
 re-created subscription, a stream failure) that something could not be delivered."""
 
 _MODES: Final = ("auto", "stream", "sync")
-_changes = TypeAdapter(list[ValueChange])
-_change = TypeAdapter(ValueChange)
+_updates = TypeAdapter(list[UpdateWire])
+_update = TypeAdapter(UpdateWire)
 
 
 def check_mode(mode: object) -> Mode:
@@ -120,18 +119,6 @@ class Delivered:
         return len(self.changes) + (self.notice is not None)
 
 
-def stamp(changes: Iterable[ValueChange], subscription_id: str) -> list[ValueChange]:
-    """Mark freshly parsed changes with the subscription that delivered them.
-
-    The changes were created here and not handed out yet, so setting the field
-    on the frozen instances is safe and avoids validating each one again.
-    """
-    stamped = list(changes)
-    for change in stamped:
-        object.__setattr__(change, "subscription_id", subscription_id)
-    return stamped
-
-
 def parse_stream_event(data: str, subscription_id: str) -> list[ValueChange]:
     """The changes in one SSE event's data: a JSON array of updates (or one update).
 
@@ -146,10 +133,9 @@ def parse_stream_event(data: str, subscription_id: str) -> list[ValueChange]:
     if not text:
         return []
     try:
-        if text.startswith("["):
-            changes = _changes.validate_json(text)
-        else:
-            changes = [_change.validate_json(text)]
+        items = (
+            _updates.validate_json(text) if text.startswith("[") else [_update.validate_json(text)]
+        )
     except pydantic.ValidationError as exc:
         first = exc.errors(include_url=False, include_input=False)[0]
         where = ".".join(str(p) for p in first["loc"]) or "<root>"
@@ -157,7 +143,7 @@ def parse_stream_event(data: str, subscription_id: str) -> list[ValueChange]:
             f"a stream event could not be read ({where}: {first['msg']}): {text[:120]!r}",
             subscription_id=subscription_id,
         ) from None
-    return stamp(changes, subscription_id)
+    return [change_from_wire(item, subscription_id, None) for item in items]
 
 
 def gap_notice(subscription_id: str, first: int, last: int, how: str) -> UpdatesLostError:

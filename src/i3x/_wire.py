@@ -43,6 +43,7 @@ __all__ = [
     "raise_for_status",
     "error_detail",
     "map_transport_error",
+    "pause_gc",
     "redact_url",
     "request_label",
 ]
@@ -233,7 +234,7 @@ class _GCPause:
                 gc.enable()
 
 
-_no_gc: Final = _GCPause()
+pause_gc: Final = _GCPause()
 
 
 def _validation_error(
@@ -285,11 +286,11 @@ def decode_result(
     _check_json(response)
     content = response.content
     try:
-        with _no_gc:
+        with pause_gc:
             envelope = _adapter(SuccessEnvelope[tp]).validate_json(content)
     except pydantic.ValidationError as exc:
         try:
-            with _no_gc:
+            with pause_gc:
                 return _adapter(tp).validate_json(content), None
         except pydantic.ValidationError:
             raise _validation_error(response, exc, what) from None
@@ -306,7 +307,7 @@ def decode_bulk(response: httpx.Response, tp: Any, what: str) -> BulkEnvelope[An
     raise_for_status(response)
     _check_json(response)
     try:
-        with _no_gc:
+        with pause_gc:
             envelope: BulkEnvelope[Any] = _adapter(BulkEnvelope[tp]).validate_json(response.content)
     except pydantic.ValidationError as exc:
         raise _validation_error(response, exc, what) from None
