@@ -54,7 +54,7 @@ from ._streaming import (
     stop_delivery,
 )
 from ._subscriptions import Delivered, DeliverySettings, Mode
-from ._wire import Call, map_transport_error, request_label
+from ._wire import Call, map_transport_error, release, request_label
 
 __all__ = ["AsyncClient"]
 
@@ -159,7 +159,10 @@ class AsyncClient(BaseClient):
             )
         )
         response: httpx.Response = await retrying(attempt)
-        return call.parse(response)
+        try:
+            return call.parse(response)
+        finally:
+            release(response)
 
     async def _outcome(self, call: Call[Any], limit: asyncio.Semaphore) -> Any:
         async with limit:

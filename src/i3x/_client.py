@@ -51,7 +51,7 @@ from ._streaming import (
     stop_delivery,
 )
 from ._subscriptions import Delivered, DeliverySettings, Mode
-from ._wire import Call, map_transport_error, request_label
+from ._wire import Call, map_transport_error, release, request_label
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -128,7 +128,10 @@ class Client(BaseClient):
             )
         )
         response = retrying(attempt)
-        return call.parse(response)
+        try:
+            return call.parse(response)
+        finally:
+            release(response)
 
     def _outcome(self, call: Call[Any]) -> Any:
         try:

@@ -45,6 +45,7 @@ __all__ = [
     "map_transport_error",
     "pause_gc",
     "redact_url",
+    "release",
     "request_label",
 ]
 
@@ -113,6 +114,18 @@ def redact_url(url: str | httpx.URL) -> str:
         return str(url)
     host = parts.netloc.rsplit("@", 1)[1]
     return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
+def release(response: httpx.Response) -> None:
+    """Let refcounting free a read answer now.
+
+    An httpx response and its stream refer to each other. Decoding pauses the
+    cyclic collector and hands the new models straight to the oldest generation,
+    so without this the loop (and a body of many megabytes) would wait for the
+    next full collection.
+    """
+    if response.is_closed:
+        response.stream = httpx.ByteStream(b"")
 
 
 def request_label(request: httpx.Request) -> tuple[str, str]:
