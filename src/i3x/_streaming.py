@@ -97,6 +97,9 @@ DEFAULT_BUFFER_SIZE: Final = 1000
 
 STOP_TIMEOUT: Final = 2.0
 
+SYNC_MIN_WAIT: Final = 0.01
+"""The first wait after an empty sync; it doubles up to ``poll_interval``."""
+
 
 def _keepalive_options() -> list[tuple[int, int, int]]:
     options = [(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)]
@@ -469,6 +472,9 @@ class Delivery:
     # ------------------------------------------------------------------- sync
 
     async def _sync_loop(self) -> None:
+        # After updates came, sync again at once; after empty answers, wait longer and
+        # longer, up to poll_interval: quick after activity, light on an idle server.
+        idle_wait = 0.0
         while not self.stopped and self.mode == "sync":
             result = await self._with_backoff(self._sync_once)
             if result is None:  # the subscription was re-created
@@ -486,8 +492,10 @@ class Delivery:
                     changes.extend(batch.updates)
                     newest = batch.sequence_number
             if newest is None:
-                await self.api._sleep(self.settings.poll_interval)
+                idle_wait = min(self.settings.poll_interval, max(SYNC_MIN_WAIT, idle_wait * 2))
+                await self.api._sleep(idle_wait)
                 continue
+            idle_wait = 0.0
             await self.sink.put(
                 Delivered(changes=changes, seq=newest, owner=self, epoch=self.epoch)
             )

@@ -55,7 +55,8 @@ class DeliverySettings:
 
     mode: Mode = "auto"
     poll_interval: float = 0.5
-    """Seconds between syncs that returned nothing (sync mode)."""
+    """The longest wait between syncs that return nothing (sync mode); after updates the
+    next sync follows at once, after an empty one the wait doubles from 10 ms up to this."""
     resync: bool = False
     """Read current values again after a reconnect or a re-creation."""
     stream_idle_timeout: float | None = None
