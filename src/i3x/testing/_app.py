@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -26,7 +26,7 @@ from starlette.types import Receive, Scope, Send
 
 from ._faults import ConnectionCut, FaultMiddleware, Faults, StreamFault
 from ._middleware import AuthMiddleware, RequestLog, RequestLogMiddleware
-from ._space import QUALITIES, AddressSpace, Quality, Reading, utc_now
+from ._space import QUALITIES, AddressSpace, ObjectType, Quality, Reading, RelationshipType, utc_now
 from ._subscriptions import (
     StreamHandle,
     StreamOpenError,
@@ -209,48 +209,20 @@ class _Api:
         )
 
     async def object_types(self, request: Request) -> Response:
-        uri = request.query_params.get("namespaceUri")
-        return success_response(
-            request.headers,
-            [
-                object_type_json(t)
-                for t in self.space.object_types()
-                if uri is None or t.namespace_uri == uri
-            ],
-        )
+        return _in_namespace(request, self.space.object_types(), object_type_json)
 
     async def query_object_types(self, request: Request) -> Response:
-        body = await _body(request, ElementIdsRequest)
-        items = []
-        for eid in body.element_ids:
-            found = self.space.get_object_type(eid)
-            if found is None:
-                items.append(bulk_error(_ELEMENT, eid, 404, f"Object type not found: {eid}"))
-            else:
-                items.append(bulk_ok(_ELEMENT, eid, object_type_json(found)))
-        return bulk_response(request.headers, items)
-
-    async def relationship_types(self, request: Request) -> Response:
-        uri = request.query_params.get("namespaceUri")
-        return success_response(
-            request.headers,
-            [
-                relationship_type_json(t)
-                for t in self.space.relationship_types()
-                if uri is None or t.namespace_uri == uri
-            ],
+        return await _query_by_id(
+            request, self.space.get_object_type, object_type_json, "Object type"
         )
 
+    async def relationship_types(self, request: Request) -> Response:
+        return _in_namespace(request, self.space.relationship_types(), relationship_type_json)
+
     async def query_relationship_types(self, request: Request) -> Response:
-        body = await _body(request, ElementIdsRequest)
-        items = []
-        for eid in body.element_ids:
-            found = self.space.get_relationship_type(eid)
-            if found is None:
-                items.append(bulk_error(_ELEMENT, eid, 404, f"Relationship type not found: {eid}"))
-            else:
-                items.append(bulk_ok(_ELEMENT, eid, relationship_type_json(found)))
-        return bulk_response(request.headers, items)
+        return await _query_by_id(
+            request, self.space.get_relationship_type, relationship_type_json, "Relationship type"
+        )
 
     # -- objects --------------------------------------------------------------------------
 
@@ -614,6 +586,37 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
 
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
     return _failure(request, 500, f"Internal server error ({type(exc).__name__})", {})
+
+
+_Typed = TypeVar("_Typed", ObjectType, RelationshipType)
+
+
+def _in_namespace(
+    request: Request, types: Iterable[_Typed], to_json: Callable[[_Typed], dict[str, Any]]
+) -> Response:
+    """`GET /objecttypes` and `GET /relationshiptypes`, filtered by `namespaceUri`."""
+    uri = request.query_params.get("namespaceUri")
+    return success_response(
+        request.headers, [to_json(t) for t in types if uri is None or t.namespace_uri == uri]
+    )
+
+
+async def _query_by_id(
+    request: Request,
+    find: Callable[[str], _Typed | None],
+    to_json: Callable[[_Typed], dict[str, Any]],
+    what: str,
+) -> Response:
+    """`POST /objecttypes/query` and `POST /relationshiptypes/query`: one item per id."""
+    body = await _body(request, ElementIdsRequest)
+    items = []
+    for eid in body.element_ids:
+        found = find(eid)
+        if found is None:
+            items.append(bulk_error(_ELEMENT, eid, 404, f"{what} not found: {eid}"))
+        else:
+            items.append(bulk_ok(_ELEMENT, eid, to_json(found)))
+    return bulk_response(request.headers, items)
 
 
 def build_app(
