@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -48,6 +48,8 @@ from ._wire import (
     UpdateHistoryRequest,
     UpdateValueRequest,
     ValueRequest,
+    VQTInput,
+    VQTRecord,
     bulk_error,
     bulk_ok,
     bulk_response,
@@ -72,6 +74,9 @@ SERVER_VERSION = "1.0.0"
 _ELEMENT = "elementId"
 _SUBSCRIPTION = "subscriptionId"
 _M = TypeVar("_M", bound=BaseModel)
+
+_MISSING: Any = object()
+"""A per-item answer meaning "no such id": that item fails with 404."""
 
 
 @dataclass(frozen=True)
@@ -241,42 +246,43 @@ class _Api:
 
     async def list_objects(self, request: Request) -> Response:
         body = await _body(request, ObjectsListRequest)
-        items = []
+
+        def one(eid: str) -> Any:
+            obj = self.space.get_object(eid)
+            if obj is None:
+                return _MISSING
+            return object_json(self.space, obj, include_metadata=body.include_metadata)
+
         with self.space.lock:
-            for eid in body.element_ids:
-                obj = self.space.get_object(eid)
-                if obj is None:
-                    items.append(bulk_error(_ELEMENT, eid, 404, f"Element not found: {eid}"))
-                else:
-                    result = object_json(self.space, obj, include_metadata=body.include_metadata)
-                    items.append(bulk_ok(_ELEMENT, eid, result))
+            items = _each_element(body.element_ids, map(one, body.element_ids))
         return bulk_response(request.headers, items)
 
     async def related_objects(self, request: Request) -> Response:
         body = await _body(request, RelatedRequest)
-        items = []
-        with self.space.lock:
-            for eid in body.element_ids:
-                obj = self.space.get_object(eid)
-                if obj is None:
-                    items.append(bulk_error(_ELEMENT, eid, 404, f"Element not found: {eid}"))
+
+        def one(eid: str) -> Any:
+            obj = self.space.get_object(eid)
+            if obj is None:
+                return _MISSING
+            related = []
+            for rel, targets in obj.relationships.items():
+                if body.relationship_type is not None and rel != body.relationship_type:
                     continue
-                related = []
-                for rel, targets in obj.relationships.items():
-                    if body.relationship_type is not None and rel != body.relationship_type:
-                        continue
-                    for target_id in targets:
-                        target = self.space.get_object(target_id)
-                        assert target is not None
-                        related.append(
-                            {
-                                "sourceRelationship": rel,
-                                "object": object_json(
-                                    self.space, target, include_metadata=body.include_metadata
-                                ),
-                            }
-                        )
-                items.append(bulk_ok(_ELEMENT, eid, related))
+                for target_id in targets:
+                    target = self.space.get_object(target_id)
+                    assert target is not None
+                    related.append(
+                        {
+                            "sourceRelationship": rel,
+                            "object": object_json(
+                                self.space, target, include_metadata=body.include_metadata
+                            ),
+                        }
+                    )
+            return related
+
+        with self.space.lock:
+            items = _each_element(body.element_ids, map(one, body.element_ids))
         return bulk_response(request.headers, items)
 
     # -- values ---------------------------------------------------------------------------
@@ -305,19 +311,30 @@ class _Api:
         if request.method == "PUT":
             return await self._write_values(request)
         body = await _body(request, ValueRequest)
+        return self._read_to_depth(
+            request, body, lambda eid, depth: current_value_json(self.space, eid, depth)
+        )
+
+    def _read_to_depth(
+        self,
+        request: Request,
+        body: ValueRequest,
+        read: Callable[[str, int], dict[str, Any]],
+    ) -> Response:
+        """Values and history: one item per id, `maxDepth` capped by the server's limit (206)."""
         depth = self._depth(body.max_depth)
-        items, truncated = [], []
+        truncated: list[str] = []
+
+        def one(eid: str) -> Any:
+            obj = self.space.get_object(eid)
+            if obj is None:
+                return _MISSING
+            if self._cut_short(eid, body.max_depth, depth) and eid not in truncated:
+                truncated.append(eid)
+            return {"isComposition": obj.is_composition, **read(eid, depth)}
+
         with self.space.lock:
-            for eid in body.element_ids:
-                obj = self.space.get_object(eid)
-                if obj is None:
-                    items.append(bulk_error(_ELEMENT, eid, 404, f"Element not found: {eid}"))
-                    continue
-                result = {"isComposition": obj.is_composition}
-                result.update(current_value_json(self.space, eid, depth))
-                items.append(bulk_ok(_ELEMENT, eid, result))
-                if self._cut_short(eid, body.max_depth, depth) and eid not in truncated:
-                    truncated.append(eid)
+            items = _each_element(body.element_ids, map(one, body.element_ids))
         return bulk_response(
             request.headers,
             items,
@@ -329,26 +346,15 @@ class _Api:
             raise ApiError(501, "This server does not support writing current values")
         body = await _body(request, UpdateValueRequest)
         now = utc_now()
-        items: list[dict[str, Any]] = []
         accepted: list[tuple[str, Reading]] = []
-        for update in body.updates:
-            eid = update.element_id
-            if eid not in self.space:
-                items.append(bulk_error(_ELEMENT, eid, 404, f"Element not found: {eid}"))
-                continue
-            try:
-                quality = _quality(update.value.quality)
-                stamp = update.value.timestamp
-                when = now if stamp is None else parse_timestamp(stamp, "timestamp")
-                self.space.check_value(eid, update.value.value, quality)
-            except ApiError as err:
-                items.append(bulk_error(_ELEMENT, eid, 400, err.detail))
-                continue
-            except ValueError as err:
-                items.append(bulk_error(_ELEMENT, eid, 400, str(err)))
-                continue
-            accepted.append((eid, Reading(update.value.value, quality, when)))
-            items.append(bulk_ok(_ELEMENT, eid, None))
+
+        def accept(eid: str, value: VQTInput) -> None:
+            quality = _quality(value.quality)
+            when = now if value.timestamp is None else parse_timestamp(value.timestamp, "timestamp")
+            self.space.check_value(eid, value.value, quality)
+            accepted.append((eid, Reading(value.value, quality, when)))
+
+        items = self._write_each(body.updates, accept)
         with self.space.lock:
             latest = dict(accepted)
             for eid, reading in accepted:
@@ -369,57 +375,51 @@ class _Api:
         end = parse_timestamp(body.end_time, "endTime")
         if start > end:
             raise ApiError(400, "startTime must not be after endTime")
-        depth = self._depth(body.max_depth)
-        items, truncated = [], []
-        with self.space.lock:
-            for eid in body.element_ids:
-                obj = self.space.get_object(eid)
-                if obj is None:
-                    items.append(bulk_error(_ELEMENT, eid, 404, f"Element not found: {eid}"))
-                    continue
-                result: dict[str, Any] = {
-                    "isComposition": obj.is_composition,
-                    "values": [vqt_json(r) for r in self.space.get_history(eid, start, end)],
-                }
-                below = self.space.descendants(eid, depth)
-                if below:
-                    result["components"] = {
-                        cid: {
-                            "values": [vqt_json(r) for r in self.space.get_history(cid, start, end)]
-                        }
-                        for cid, _ in below
-                    }
-                items.append(bulk_ok(_ELEMENT, eid, result))
-                if self._cut_short(eid, body.max_depth, depth) and eid not in truncated:
-                    truncated.append(eid)
-        return bulk_response(
-            request.headers,
-            items,
-            partial_detail=self._partial_detail(body.max_depth, truncated),
-        )
+
+        def series(eid: str) -> list[dict[str, Any]]:
+            return [vqt_json(r) for r in self.space.get_history(eid, start, end)]
+
+        def read(eid: str, depth: int) -> dict[str, Any]:
+            result: dict[str, Any] = {"values": series(eid)}
+            below = self.space.descendants(eid, depth)
+            if below:
+                result["components"] = {cid: {"values": series(cid)} for cid, _ in below}
+            return result
+
+        return self._read_to_depth(request, body, read)
 
     async def _write_history(self, request: Request) -> Response:
         if not self.capabilities().update_history:
             raise ApiError(501, "This server does not support writing history")
         body = await _body(request, UpdateHistoryRequest)
-        items: list[dict[str, Any]] = []
-        for update in body.updates:
+
+        def insert(eid: str, value: VQTRecord) -> None:
+            when = parse_timestamp(value.timestamp, "timestamp")
+            self.space.insert_history(eid, Reading(value.value, _quality(value.quality), when))
+
+        return bulk_response(request.headers, self._write_each(body.updates, insert))
+
+    def _write_each(
+        self,
+        updates: Iterable[Any],
+        write: Callable[[str, Any], None],
+    ) -> list[dict[str, Any]]:
+        """One bulk item per update: 404 for an unknown element, 400 for a value `write` refuses."""
+        items = []
+        for update in updates:
             eid = update.element_id
             if eid not in self.space:
                 items.append(bulk_error(_ELEMENT, eid, 404, f"Element not found: {eid}"))
                 continue
             try:
-                quality = _quality(update.value.quality)
-                when = parse_timestamp(update.value.timestamp, "timestamp")
-                self.space.insert_history(eid, Reading(update.value.value, quality, when))
+                write(eid, update.value)
             except ApiError as err:
                 items.append(bulk_error(_ELEMENT, eid, 400, err.detail))
-                continue
             except ValueError as err:
                 items.append(bulk_error(_ELEMENT, eid, 400, str(err)))
-                continue
-            items.append(bulk_ok(_ELEMENT, eid, None))
-        return bulk_response(request.headers, items)
+            else:
+                items.append(bulk_ok(_ELEMENT, eid, None))
+        return items
 
     async def beta_write_value(self, request: Request) -> Response:
         """Beta-era `PUT /objects/{elementId}/value`: the body is the bare new value."""
@@ -450,74 +450,52 @@ class _Api:
     async def register(self, request: Request) -> Response:
         body = await _body(request, RegisterRequest)
         depth = 1 if body.max_depth is None else body.max_depth
-        try:
-            known = self.subscriptions.register(
-                body.client_id, body.subscription_id, body.element_ids, depth
-            )
-        except SubscriptionNotFound as err:
-            raise _subscription_not_found(body.subscription_id) from err
-        items = [
-            bulk_ok(_ELEMENT, eid, None)
-            if ok
-            else bulk_error(_ELEMENT, eid, 404, f"Element not found: {eid}")
-            for eid, ok in zip(body.element_ids, known, strict=True)
-        ]
+        known = self.subscriptions.register(
+            body.client_id, body.subscription_id, body.element_ids, depth
+        )
+        items = _each_element(body.element_ids, _done(known))
         return bulk_response(request.headers, items)
 
     async def unregister(self, request: Request) -> Response:
         body = await _body(request, UnregisterRequest)
-        try:
-            found = self.subscriptions.unregister(
-                body.client_id, body.subscription_id, body.element_ids
-            )
-        except SubscriptionNotFound as err:
-            raise _subscription_not_found(body.subscription_id) from err
-        items = [
-            bulk_ok(_ELEMENT, eid, None)
-            if ok
-            else bulk_error(
-                _ELEMENT, eid, 404, f"Element is not monitored by this subscription: {eid}"
-            )
-            for eid, ok in zip(body.element_ids, found, strict=True)
-        ]
+        found = self.subscriptions.unregister(
+            body.client_id, body.subscription_id, body.element_ids
+        )
+        items = _each(
+            _ELEMENT,
+            body.element_ids,
+            _done(found),
+            "Element is not monitored by this subscription",
+        )
         return bulk_response(request.headers, items)
 
     async def list_subscriptions(self, request: Request) -> Response:
         body = await _body(request, SubscriptionIdsRequest)
         details = self.subscriptions.details(body.client_id, body.subscription_ids)
-        items = [
-            bulk_error(_SUBSCRIPTION, sid, 404, f"Subscription not found: {sid}")
-            if detail is None
-            else bulk_ok(_SUBSCRIPTION, sid, detail)
-            for sid, detail in zip(body.subscription_ids, details, strict=True)
-        ]
+        items = _each(
+            _SUBSCRIPTION,
+            body.subscription_ids,
+            (_MISSING if detail is None else detail for detail in details),
+            "Subscription not found",
+        )
         return bulk_response(request.headers, items)
 
     async def delete_subscriptions(self, request: Request) -> Response:
         body = await _body(request, SubscriptionIdsRequest)
         deleted = self.subscriptions.delete(body.client_id, body.subscription_ids)
-        items = [
-            bulk_ok(_SUBSCRIPTION, sid, None)
-            if ok
-            else bulk_error(_SUBSCRIPTION, sid, 404, f"Subscription not found: {sid}")
-            for sid, ok in zip(body.subscription_ids, deleted, strict=True)
-        ]
+        items = _each(
+            _SUBSCRIPTION,
+            body.subscription_ids,
+            _done(deleted),
+            "Subscription not found",
+        )
         return bulk_response(request.headers, items)
 
     async def sync(self, request: Request) -> Response:
         body = await _body(request, SyncRequest)
-        try:
-            result = self.subscriptions.sync(
-                body.client_id, body.subscription_id, body.last_sequence_number
-            )
-        except SubscriptionNotFound as err:
-            raise _subscription_not_found(body.subscription_id) from err
-        except StreamOpenError as err:
-            raise ApiError(
-                400,
-                f"A stream is open on subscription {body.subscription_id}; "
-                "close the stream before calling sync",
-            ) from err
+        result = self.subscriptions.sync(
+            body.client_id, body.subscription_id, body.last_sequence_number
+        )
         batches = [
             {"sequenceNumber": b.sequence_number, "updates": b.updates} for b in result.batches
         ]
@@ -541,12 +519,9 @@ class _Api:
         if not self.capabilities().stream:
             raise ApiError(501, "This server does not support streaming; use sync")
         body = await _body(request, SubscriptionRequest)
-        try:
-            handle = self.subscriptions.open_stream(
-                body.client_id, body.subscription_id, asyncio.get_running_loop()
-            )
-        except SubscriptionNotFound as err:
-            raise _subscription_not_found(body.subscription_id) from err
+        handle = self.subscriptions.open_stream(
+            body.client_id, body.subscription_id, asyncio.get_running_loop()
+        )
         return _EventStream(
             self.subscriptions,
             handle,
@@ -555,8 +530,13 @@ class _Api:
         )
 
 
-def _subscription_not_found(subscription_id: str) -> ApiError:
-    return ApiError(404, f"Subscription not found: {subscription_id}")
+async def _on_subscription_not_found(request: Request, exc: Exception) -> Response:
+    return _failure(request, 404, f"Subscription not found: {exc.args[0]}", {})
+
+
+async def _on_stream_open(request: Request, exc: Exception) -> Response:
+    detail = f"A stream is open on subscription {exc.args[0]}; close the stream before calling sync"
+    return _failure(request, 400, detail, {})
 
 
 def _failure(request: Request, status: int, detail: str, headers: dict[str, str]) -> Response:
@@ -609,14 +589,32 @@ async def _query_by_id(
 ) -> Response:
     """`POST /objecttypes/query` and `POST /relationshiptypes/query`: one item per id."""
     body = await _body(request, ElementIdsRequest)
-    items = []
-    for eid in body.element_ids:
-        found = find(eid)
-        if found is None:
-            items.append(bulk_error(_ELEMENT, eid, 404, f"{what} not found: {eid}"))
-        else:
-            items.append(bulk_ok(_ELEMENT, eid, to_json(found)))
-    return bulk_response(request.headers, items)
+    found = map(find, body.element_ids)
+    results = (_MISSING if typed is None else to_json(typed) for typed in found)
+    return bulk_response(
+        request.headers, _each(_ELEMENT, body.element_ids, results, f"{what} not found")
+    )
+
+
+def _each(
+    key: str, ids: Iterable[str], results: Iterable[Any], missing: str
+) -> list[dict[str, Any]]:
+    """One bulk item per id, in request order; a `_MISSING` result is a 404 "<missing>: <id>"."""
+    return [
+        bulk_error(key, identifier, 404, f"{missing}: {identifier}")
+        if result is _MISSING
+        else bulk_ok(key, identifier, result)
+        for identifier, result in zip(ids, results, strict=True)
+    ]
+
+
+def _done(succeeded: Iterable[bool]) -> Iterator[Any]:
+    """Per-item answers of an action that returns no result: True is done, False no such id."""
+    return (None if ok else _MISSING for ok in succeeded)
+
+
+def _each_element(ids: Iterable[str], results: Iterable[Any]) -> list[dict[str, Any]]:
+    return _each(_ELEMENT, ids, results, "Element not found")
 
 
 def build_app(
@@ -676,6 +674,8 @@ def build_app(
         ],
         exception_handlers={
             ApiError: _on_api_error,
+            SubscriptionNotFound: _on_subscription_not_found,
+            StreamOpenError: _on_stream_open,
             HTTPException: _on_http_error,
             Exception: _on_unexpected,
         },

@@ -248,7 +248,9 @@ class HistoryRequest(ValueRequest):
     end_time: str = Field(alias="endTime")
 
 
-class _VQTInput(_Request):
+class VQTInput(_Request):
+    """A written current value: quality and timestamp may be left out."""
+
     value: Any
     quality: str | None = None
     timestamp: str | None = None
@@ -256,7 +258,7 @@ class _VQTInput(_Request):
 
 class _ValueUpdate(_Request):
     element_id: str = Field(alias="elementId")
-    value: _VQTInput
+    value: VQTInput
 
 
 class UpdateValueRequest(_Request):
@@ -265,7 +267,9 @@ class UpdateValueRequest(_Request):
     updates: list[_ValueUpdate]
 
 
-class _VQT(_Request):
+class VQTRecord(_Request):
+    """A written history value: all three parts given."""
+
     value: Any
     quality: str
     timestamp: str
@@ -273,7 +277,7 @@ class _VQT(_Request):
 
 class _HistoryUpdate(_Request):
     element_id: str = Field(alias="elementId")
-    value: _VQT
+    value: VQTRecord
 
 
 class UpdateHistoryRequest(_Request):
