@@ -237,12 +237,17 @@ class AsyncClient(BaseClient):
     async def disconnect(self) -> None:
         """Stop every subscription's delivery and close the connection pool."""
         with self._state.lock:
-            keys = list(self._state.deliveries)
-        for key in keys:
-            await stop_delivery(self, key)
+            deliveries = dict(self._state.deliveries)
+        for key in deliveries:
+            await self._stop_delivery(key)
         if self._dispatcher is not None:
             await self._dispatcher.stop()
             self._dispatcher = self._buffer = None
+        for flow in self._final_acks(deliveries.values()):
+            try:
+                await self.with_options(max_retries=0)._run(flow)
+            except I3XError as exc:  # the server sends those updates again: nothing is lost
+                logger.info("could not acknowledge delivered updates at disconnect: %s", exc)
         await self._close_pool()
         was_connected = self.is_connected
         self._forget_connection()
@@ -464,7 +469,7 @@ class AsyncClient(BaseClient):
         """Stop delivering a subscription and delete it on the server."""
         key = subscription_key(subscription)
         server_id = self._server_id(key)
-        await stop_delivery(self, key)
+        await self._stop_delivery(key)
         await self._run(self._delete_quietly(server_id))
 
     async def start_stream(
@@ -487,7 +492,7 @@ class AsyncClient(BaseClient):
 
     async def stop_stream(self, subscription_id: str) -> None:
         """Stop delivering a subscription without deleting it (sync can take over)."""
-        await stop_delivery(self, subscription_key(subscription_id, "subscription_id"))
+        await self._stop_delivery(subscription_key(subscription_id, "subscription_id"))
 
     @asynccontextmanager
     async def subscription(
@@ -518,7 +523,7 @@ class AsyncClient(BaseClient):
                 return
             closed = True
             server_id = delivery.server_id
-            await stop_delivery(self, sub_id)
+            await self._stop_delivery(sub_id)
             buffer.close()
             await self._run(self._delete_quietly(server_id))
 
@@ -552,6 +557,11 @@ class AsyncClient(BaseClient):
 
     def _start_timeout(self) -> float:
         return self._options.timeout.connect or 10.0
+
+    async def _stop_delivery(self, key: str) -> None:
+        await stop_delivery(self, key)
+        if self._dispatcher is not None:  # no callback of the stopped delivery after this
+            await self._dispatcher.wait_idle()
 
 
 class _Coalescer:

@@ -1167,6 +1167,20 @@ class BaseClient:
             **self._live_facts(sub_id),
         )
 
+    def _final_acks(self, deliveries: Iterable[Any]) -> list[Flow[SyncResult]]:
+        """Syncs that tell the server what stopped sync-mode deliveries handed out since their
+        last sync, so that a later client with the same ``client_id`` resumes exactly there.
+
+        Their answers are dropped: what they return was not delivered and stays queued.
+        """
+        return [
+            self._sync_subscription(d.server_id, d.delivered_seq, auto_ack=False, delivery=True)
+            for d in deliveries
+            if d.mode == "sync"
+            and d.delivered_seq is not None
+            and d.delivered_seq != d.server_acked
+        ]
+
     def _sync_subscription(
         self,
         subscription: Subscription | str,

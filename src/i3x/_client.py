@@ -220,10 +220,17 @@ class Client(BaseClient):
         Subscriptions stay on the server (it deletes idle ones after its TTL), so a
         client with the same ``client_id`` can still sync what they queued.
         """
+        with self._state.lock:
+            deliveries = list(self._state.deliveries.values())
         runtime = self._state.runtime
         if runtime is not None:
             self._state.runtime = None
             runtime.stop(self)
+        for flow in self._final_acks(deliveries):
+            try:
+                self.with_options(max_retries=0)._run(flow)
+            except I3XError as exc:  # the server sends those updates again: nothing is lost
+                logger.info("could not acknowledge delivered updates at disconnect: %s", exc)
         with self._state.lock:
             http, self._pool.http = self._pool.http, None
         if isinstance(http, httpx.Client):
@@ -529,8 +536,9 @@ class Client(BaseClient):
             BulkError: Some elements could not be registered (the subscription is deleted).
         """
         settings = DeliverySettings(mode, poll_interval, resync, stream_idle_timeout)
-        runtime = self._runtime()
         sub_id = self._run(self._subscribe_flow(element_ids, max_depth, display_name))
+        # Threads only once the subscription exists: a failed subscribe leaves none behind.
+        runtime = self._runtime()
         runtime.loop.call(
             runtime.buffer.put(Delivered(subscribed=self._subscription_model(sub_id)))
         )
@@ -600,9 +608,9 @@ class Client(BaseClient):
         block ends.
         """
         settings = DeliverySettings(mode, poll_interval, resync, stream_idle_timeout)
-        runtime = self._runtime()
-        buffer = ThreadBuffer(runtime.loop.loop, check_positive_int(buffer_size, "buffer_size"))
+        size = check_positive_int(buffer_size, "buffer_size")
         sub_id = self._run(self._subscribe_flow(element_ids, max_depth, display_name))
+        buffer = ThreadBuffer(self._runtime().loop.loop, size)
         delivery = self._start_delivery(sub_id, settings, buffer)
         closed = threading.Event()
 
@@ -635,12 +643,27 @@ class Client(BaseClient):
 
     def _start_delivery(self, sub_id: str, settings: DeliverySettings, sink: Any) -> Delivery:
         timeout = self._options.timeout.connect or 10.0
-        return self._runtime().loop.call(start_delivery(self, sub_id, settings, sink, timeout))
+        runtime = self._runtime()
+        try:
+            return runtime.loop.call(start_delivery(self, sub_id, settings, sink, timeout))
+        except BaseException:
+            self._release_idle_runtime()
+            raise
+
+    def _release_idle_runtime(self) -> None:
+        """Stop the delivery threads when nothing is delivered any more."""
+        with self._state.lock:
+            runtime = self._state.runtime
+            if runtime is None or self._state.deliveries:
+                return
+            self._state.runtime = None
+        runtime.stop(self)
 
     def _stop_delivery(self, key: str) -> None:
         runtime = self._state.runtime
         if runtime is not None and runtime.loop.alive:
             runtime.loop.call(stop_delivery(self, key), STOP_TIMEOUT)
+            runtime.dispatcher.wait_idle()
 
 
 class _Runtime:

@@ -242,6 +242,14 @@ def _is_transient(exc: BaseException) -> bool:
     ) and not isinstance(exc, NotSupportedError)
 
 
+class _Ended(Exception):
+    """Delivery cannot go on (the subscription is gone and cannot be re-created)."""
+
+    def __init__(self, notice: SubscriptionError) -> None:
+        super().__init__(str(notice))
+        self.notice = notice
+
+
 class Delivery:
     """Keeps one subscription's updates flowing from the server into a sink.
 
@@ -266,12 +274,19 @@ class Delivery:
         self.streaming = False
         self.stopped = False
         self.delivered_seq: int | None = None
+        self.server_acked: int | None = None
+        """The acknowledgement the server last received from this delivery (sync mode)."""
         self.epoch = 0
         self._sequencer = Sequencer()
         self._reconnects = 0
         self._task: asyncio.Task[None] | None = None
         self.started = asyncio.Event()
         """Set once the first stream is open or the first sync answered."""
+        self.failure: SubscriptionError | None = None
+        """Why delivery ended by itself, if it did."""
+        self.handed_over = False
+        """Set once the starter stopped waiting: later failures go to the consumer, not
+        to the starter."""
 
     # -------------------------------------------------------------- lifecycle
 
@@ -298,20 +313,22 @@ class Delivery:
             await asyncio.wait({task})
         await self.api._close_pool()
 
-    def mark_delivered(self, item: Delivered) -> None:
-        """Record that ``item`` reached the consumer, so sync mode may acknowledge it.
+    def mark_delivered(self, item: Delivered, count: int | None = None) -> None:
+        """Record that ``item`` (or its first ``count`` changes) reached the consumer, so
+        sync mode may acknowledge it.
 
         Called from the consumer's thread; the record lets a later plain
         ``sync_subscription()`` (after ``stop_stream()``) acknowledge exactly this much.
         """
+        seq = item.seq if count is None else item.acknowledgeable(count)
         if (
-            item.seq is not None
+            seq is not None
             and item.epoch == self.epoch
-            and (self.delivered_seq is None or item.seq > self.delivered_seq)
+            and (self.delivered_seq is None or seq > self.delivered_seq)
         ):
             with self.api._state.lock:
-                self.delivered_seq = item.seq
-                self.api._state.acks[self.server_id] = item.seq
+                self.delivered_seq = seq
+                self.api._state.acks[self.server_id] = seq
 
     # -------------------------------------------------------------------- run
 
@@ -331,6 +348,12 @@ class Delivery:
                     await self._sync_loop()
         except asyncio.CancelledError:
             raise
+        except _Ended as end:
+            self.failure = end.notice
+            if self.handed_over:
+                await self._notify(end.notice)
+            else:  # the starter is still waiting and raises it
+                logger.warning("subscription %s: %s", self.user_id, end.notice)
         except Exception as exc:  # a bug or an unrecoverable state: say so, never vanish
             logger.exception("delivery of subscription %s stopped", self.user_id)
             await self._notify(
@@ -501,14 +524,17 @@ class Delivery:
             )
 
     async def _sync_once(self) -> Any:
+        ack = self.delivered_seq
         flow = self.api._sync_subscription(
-            self.server_id, self.delivered_seq, auto_ack=False, delivery=True, stamp_as=self.user_id
+            self.server_id, ack, auto_ack=False, delivery=True, stamp_as=self.user_id
         )
         try:
-            return await self.api._drive(flow)
+            result = await self.api._drive(flow)
         except NotFoundError:
             await self._recreate()
             return None
+        self.server_acked = ack
+        return result
 
     # --------------------------------------------------------------- recovery
 
@@ -518,15 +544,14 @@ class Delivery:
         with api._state.lock:
             record = api._state.subscriptions.get(self.server_id)
         if record is None:
-            self.stopped = True
-            await self._notify(
+            raise _Ended(
                 SubscriptionError(
-                    f"subscription {self.server_id} no longer exists on the server, and this client "
-                    "did not create it, so it cannot re-create it; delivery stopped",
+                    f"subscription {self.server_id} does not exist on the server (or no longer), "
+                    "and this client did not create it, so it cannot re-create it; "
+                    "delivery stopped",
                     subscription_id=self.user_id,
                 )
             )
-            return
         old_id = self.server_id
         new_id = await api._drive(api._create_subscription(record.display_name))
         failed: dict[str, I3XError] = {}
@@ -602,6 +627,12 @@ async def start_delivery(
         await asyncio.wait_for(delivery.started.wait(), start_timeout)
     except asyncio.TimeoutError:
         logger.warning("subscription %s: delivery not live yet; it keeps trying", sub_id)
+    delivery.handed_over = True
+    if delivery.failure is not None:
+        with config._state.lock:
+            config._state.deliveries.pop(sub_id, None)
+        await delivery.stop()
+        raise delivery.failure
     return delivery
 
 
@@ -616,6 +647,18 @@ async def stop_delivery(config: Any, key: str) -> None:
 
 
 # -------------------------------------------------------------------- consumers
+
+
+class _NeverStopped:
+    """Stands in for the owner of an item no delivery owns (it is never stopped)."""
+
+    stopped = False
+
+    def mark_delivered(self, item: Delivered, count: int | None = None) -> None:
+        pass
+
+
+_NOT_STOPPED: Final = _NeverStopped()
 
 
 def _report_callback_error(client: Any, callback: Callable[..., Any], exc: Exception) -> None:
@@ -644,6 +687,8 @@ class ThreadDispatcher:
     def __init__(self, client: Any, buffer: ThreadBuffer) -> None:
         self._client = client
         self._buffer = buffer
+        self._progress = threading.Condition()
+        self._taken = self._done = 0
         self._thread = threading.Thread(target=self._run, name="i3x-dispatcher", daemon=True)
         self._thread.start()
 
@@ -652,7 +697,26 @@ class ThreadDispatcher:
             item = self._buffer.get()
             if item is None:
                 return
-            deliver(self._client, item)
+            with self._progress:
+                self._taken += 1
+            try:
+                deliver(self._client, item)
+            finally:
+                with self._progress:
+                    self._done += 1
+                    self._progress.notify_all()
+
+    def wait_idle(self, timeout: float = STOP_TIMEOUT) -> None:
+        """Wait until the item being delivered now is done, so that a stopped delivery
+        gets no callback after this returns.
+
+        A callback that stops its own subscription does not wait for itself.
+        """
+        if threading.current_thread() is self._thread:
+            return
+        with self._progress:
+            target = self._taken
+            self._progress.wait_for(lambda: self._done >= target, timeout)
 
     def stop(self, timeout: float = STOP_TIMEOUT) -> None:
         self._buffer.close()
@@ -665,23 +729,29 @@ class ThreadDispatcher:
 
 
 def deliver(client: Any, item: Delivered) -> None:
-    """Hand one item to the client's callbacks (sync client)."""
-    owner = item.owner
-    if owner is not None and getattr(owner, "stopped", False) and item.subscribed is None:
+    """Hand one item to the client's callbacks (sync client).
+
+    A delivery stopped meanwhile gets no more callbacks, not even for the rest of this
+    item: in sync mode only what went out is acknowledged, the rest comes again.
+    """
+    owner = item.owner if isinstance(item.owner, Delivery) else _NOT_STOPPED
+    if owner.stopped and item.subscribed is None:
         return
     if item.subscribed is not None:
         _call_safely(client, client.on_subscribe, item.subscribed)
     callback = client.on_value_change
     if callback is not None:
-        for change in item.changes:  # the hot loop: nothing in it but the call
+        for done, change in enumerate(item.changes):  # the hot loop: the call, one check
+            if owner.stopped:
+                owner.mark_delivered(item, done)
+                return
             try:
                 callback(client, change)
             except Exception as exc:
                 _report_callback_error(client, callback, exc)
     if item.notice is not None and client.on_error is not None:
         _call_safely(client, client.on_error, item.notice)
-    if isinstance(owner, Delivery):
-        owner.mark_delivered(item)
+    owner.mark_delivered(item)
 
 
 class AsyncDispatcher:
@@ -690,24 +760,45 @@ class AsyncDispatcher:
     def __init__(self, client: Any, buffer: AsyncBuffer) -> None:
         self._client = client
         self._buffer = buffer
+        self._working: asyncio.Future[None] | None = None
         self._task = asyncio.get_running_loop().create_task(self._run(), name="i3x-dispatcher")
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             item = await self._buffer.get()
             if item is None:
                 return
-            owner = item.owner
-            if owner is not None and getattr(owner, "stopped", False) and item.subscribed is None:
-                continue
-            if item.subscribed is not None:
-                await self._call(self._client.on_subscribe, item.subscribed)
-            for change in item.changes:
-                await self._call(self._client.on_value_change, change)
-            if item.notice is not None and self._client.on_error is not None:
-                await self._call(self._client.on_error, item.notice)
-            if isinstance(owner, Delivery):
-                owner.mark_delivered(item)
+            self._working = loop.create_future()
+            try:
+                await self._deliver(item)
+            finally:
+                self._working.set_result(None)
+
+    async def wait_idle(self, timeout: float = STOP_TIMEOUT) -> None:
+        """As :meth:`ThreadDispatcher.wait_idle`: wait for the item being delivered now."""
+        working = self._working
+        if asyncio.current_task() is not self._task and working is not None:
+            await asyncio.wait({working}, timeout=timeout)
+
+    async def _deliver(self, item: Delivered) -> None:
+        owner = item.owner if isinstance(item.owner, Delivery) else _NOT_STOPPED
+        if owner.stopped and item.subscribed is None:
+            return
+        if item.subscribed is not None:
+            await self._call(self._client.on_subscribe, item.subscribed)
+        done = 0
+        for change in item.changes:
+            if owner.stopped:  # as in deliver(): nothing more, acknowledge what went out
+                break
+            await self._call(self._client.on_value_change, change)
+            done += 1
+        if done < len(item.changes):
+            owner.mark_delivered(item, done)
+            return
+        if item.notice is not None and self._client.on_error is not None:
+            await self._call(self._client.on_error, item.notice)
+        owner.mark_delivered(item)
 
     async def _call(self, callback: Callable[..., Any] | None, *args: Any) -> None:
         result = _call_safely(self._client, callback, *args)

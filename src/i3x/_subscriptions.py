@@ -119,6 +119,21 @@ class Delivered:
     def size(self) -> int:
         return len(self.changes) + (self.notice is not None)
 
+    def acknowledgeable(self, delivered: int) -> int | None:
+        """What may be acknowledged once the first ``delivered`` changes reached the consumer.
+
+        All of them: ``seq``. Fewer (delivery stopped in the middle): the sequence number
+        of the last batch whose updates all went out, so that the server sends the rest
+        again; ``None`` when no batch went out whole.
+        """
+        if delivered >= len(self.changes) or self.seq is None:
+            return self.seq
+        cut = self.changes[delivered].sequence_number
+        for change in reversed(self.changes[:delivered]):
+            if change.sequence_number != cut:
+                return change.sequence_number
+        return None
+
 
 def parse_stream_event(data: str, subscription_id: str) -> list[ValueChange]:
     """The changes in one SSE event's data: a JSON array of updates (or one update).

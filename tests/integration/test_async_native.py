@@ -125,3 +125,34 @@ async def test_concurrent_reads_are_merged_into_one_bulk_request(i3x_server: Dem
     [depth_one] = [r for r in i3x_server.requests if r.json and r.json.get("maxDepth") == 1]
     assert depth_one.json is not None
     assert depth_one.json["elementIds"] == [*ids[:4], "no-such-sensor"]
+
+
+async def test_stop_stream_in_the_middle_of_an_answer_acknowledges_what_went_out(
+    i3x_server: DemoServer,
+) -> None:
+    counter = "filler-401-bottle-count"
+    seen: list[int] = []
+    inside, release = asyncio.Event(), asyncio.Event()
+
+    async def on_value_change(client: i3x.AsyncClient, change: i3x.ValueChange) -> None:
+        seen.append(change.value)
+        if len(seen) == 5:
+            inside.set()
+            await release.wait()
+
+    async with i3x.AsyncClient(i3x_server.url) as client:
+        sub_id = await client.create_subscription()
+        await client.register_items(sub_id, [counter])
+        for value in range(50):  # queued before delivery: the first sync returns them all
+            i3x_server.set_value(counter, value)
+        client.on_value_change = on_value_change
+        await client.start_stream(sub_id, mode="sync")
+        await asyncio.wait_for(inside.wait(), 10)
+        stopping = asyncio.create_task(client.stop_stream(sub_id))
+        done, _ = await asyncio.wait({stopping}, timeout=0.2)
+        assert not done, "stop_stream returned while a callback of its delivery ran"
+        release.set()
+        await asyncio.wait_for(stopping, 10)
+        rest = await client.sync_subscription(sub_id)
+        assert [u.value for u in rest.updates] == list(range(5, 50))
+    assert seen == list(range(5))

@@ -308,3 +308,129 @@ def _wait_for_streams(server: DemoServer, count: int, timeout: float = 10.0) -> 
         if time.monotonic() > deadline:
             raise AssertionError(f"fewer than {count} stream requests")
         time.sleep(0.01)
+
+
+# ------------------------------------------------ stopping in the middle of an answer
+# The sync client's dispatcher hands a whole sync answer (many batches) to the callbacks
+# as one unit; stopping must cut it short and acknowledge only what went out.
+
+_COUNTER = "filler-401-bottle-count"
+
+
+def _one_big_answer(client: i3x.Client, server: DemoServer, count: int) -> str:
+    """A subscription with `count` updates queued, so that the first sync returns them all."""
+    sub_id = client.create_subscription()
+    client.register_items(sub_id, [_COUNTER])
+    for value in range(count):
+        server.set_value(_COUNTER, value)
+    return sub_id
+
+
+def test_stop_stream_from_a_callback_cuts_the_answer_short(i3x_server: DemoServer) -> None:
+    seen: list[int] = []
+    stopped = threading.Event()
+    with i3x.Client(i3x_server.url) as client:
+        sub_id = _one_big_answer(client, i3x_server, 100)
+
+        def on_change(c: i3x.Client, change: i3x.ValueChange) -> None:
+            seen.append(change.value)
+            if len(seen) == 10:
+                c.stop_stream(sub_id)  # from the dispatcher thread: must not wait for itself
+                stopped.set()
+
+        client.on_value_change = on_change
+        client.start_stream(sub_id, mode="sync")
+        assert stopped.wait(10)
+        client.stop_stream(sub_id)  # returns once the dispatcher is idle
+        assert seen == list(range(10))
+
+        rest = client.sync_subscription(sub_id)  # acknowledges exactly the ten delivered
+        assert [u.value for u in rest.updates] == list(range(10, 100))
+        assert seen == list(range(10))
+
+
+def test_stop_stream_waits_for_the_running_callback_and_calls_no_more(
+    i3x_server: DemoServer,
+) -> None:
+    seen: list[int] = []
+    inside, release = threading.Event(), threading.Event()
+    with i3x.Client(i3x_server.url) as client:
+        sub_id = _one_big_answer(client, i3x_server, 50)
+
+        def on_change(c: i3x.Client, change: i3x.ValueChange) -> None:
+            seen.append(change.value)
+            if len(seen) == 5:
+                inside.set()
+                release.wait(10)
+
+        client.on_value_change = on_change
+        client.start_stream(sub_id, mode="sync")
+        assert inside.wait(10)
+        stopper = threading.Thread(target=client.stop_stream, args=(sub_id,))
+        stopper.start()
+        # stop_stream cannot return while the callback runs: it waits for it.
+        stopper.join(0.2)
+        assert stopper.is_alive()
+        release.set()
+        stopper.join(10)
+        assert not stopper.is_alive()
+        assert seen == list(range(5))
+        assert [u.value for u in client.sync_subscription(sub_id).updates] == list(range(5, 50))
+
+
+def test_disconnect_in_the_middle_of_an_answer_is_prompt_and_acknowledges_what_went_out(
+    i3x_server: DemoServer,
+) -> None:
+    seen: list[int] = []
+    tenth = threading.Event()
+    client = i3x.Client(i3x_server.url, client_id="resumer")
+    sub_id = _one_big_answer(client, i3x_server, 300)
+
+    def on_change(c: i3x.Client, change: i3x.ValueChange) -> None:
+        seen.append(change.value)
+        if len(seen) == 10:
+            tenth.set()
+        if len(seen) >= 10:
+            release.wait(0.005)  # a callback that takes its time, not a wait for an event
+
+    release = threading.Event()
+    client.on_value_change = on_change
+    client.start_stream(sub_id, mode="sync")
+    assert tenth.wait(10)
+    started = time.monotonic()
+    client.disconnect()
+    assert time.monotonic() - started < 1.0
+    delivered = list(seen)
+    assert delivered == list(range(len(delivered)))
+    assert len(delivered) < 300, "disconnect let the dispatcher finish the whole answer"
+
+    # disconnect() told the server what was delivered: the same client id resumes there.
+    with i3x.Client(i3x_server.url, client_id="resumer") as again:
+        rest = again.sync_subscription(sub_id)
+        assert [u.value for u in rest.updates] == list(range(len(delivered), 300))
+    assert seen == delivered  # nothing was called after disconnect() returned
+
+
+@pytest.mark.parametrize("mode", ["stream", "sync"])
+def test_start_stream_on_an_unknown_subscription_raises(
+    client: i3x.Client, i3x_server: DemoServer, recorder: Recorder, mode: i3x.Mode
+) -> None:
+    recorder.attach(client)
+    with pytest.raises(i3x.SubscriptionError, match=r"no-such-sub.*cannot re-create"):
+        client.start_stream("no-such-sub", mode=mode)
+    assert recorder.errors == []  # raised, not also reported
+    sub_id = client.create_subscription()  # the client is still usable
+    client.register_items(sub_id, ["pt-304"])
+    client.start_stream(sub_id, mode=mode)
+    i3x_server.set_value("pt-304", 3.5)
+    recorder.wait_for(lambda: recorder.values() == [3.5])
+
+
+def test_a_failed_subscribe_leaves_no_thread(i3x_server: DemoServer) -> None:
+    before = set(threading.enumerate())
+    with i3x.Client(i3x_server.url) as client:
+        with pytest.raises(i3x.BulkError):
+            client.subscribe(["no-such-element"])
+        with pytest.raises(i3x.SubscriptionError):
+            client.start_stream("no-such-sub")
+        assert set(threading.enumerate()) <= before

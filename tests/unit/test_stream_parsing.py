@@ -149,3 +149,25 @@ async def test_an_unreadable_event_is_reported_and_the_stream_goes_on(stream_of:
     assert [e.value for e in events if isinstance(e, i3x.ValueChange)] == [1.0, 2.0]
     [bad] = [e for e in events if isinstance(e, i3x.StreamError)]
     assert "could not be read" in str(bad)
+
+
+def _change(seq: int, value: int) -> i3x.ValueChange:
+    return i3x.ValueChange(
+        element_id="e", data=[i3x.VQT(value=value, quality="Good")], sequence_number=seq
+    )
+
+
+@pytest.mark.parametrize(
+    ("delivered", "expected"),
+    [(6, 9), (7, 9), (5, 7), (4, 4), (3, 4), (2, 3), (1, None), (0, None)],
+)
+def test_a_cut_short_item_acknowledges_its_last_whole_batch(
+    delivered: int, expected: int | None
+) -> None:
+    from i3x._subscriptions import Delivered
+
+    # batches 3 (two updates), 4 (one), 7 (two), 9 (one): the item's seq is 9
+    changes = [_change(3, 0), _change(3, 1), _change(4, 2), _change(7, 3), _change(7, 4)]
+    changes.append(_change(9, 5))
+    item = Delivered(changes=changes, seq=9)
+    assert item.acknowledgeable(delivered) == expected
