@@ -235,7 +235,10 @@ class AsyncClient(BaseClient):
         return await self._connect(stacklevel=3)
 
     async def disconnect(self) -> None:
-        """Stop every subscription's delivery and close the connection pool."""
+        """Stop every subscription's delivery and close the connection pool.
+
+        ``aclose()`` and ``close()`` are the same coroutine, for code that expects those names.
+        """
         with self._state.lock:
             deliveries = dict(self._state.deliveries)
         for key in deliveries:

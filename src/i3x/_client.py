@@ -219,6 +219,7 @@ class Client(BaseClient):
 
         Subscriptions stay on the server (it deletes idle ones after its TTL), so a
         client with the same ``client_id`` can still sync what they queued.
+        ``close()`` is the same method, for code that expects that name.
         """
         with self._state.lock:
             deliveries = list(self._state.deliveries.values())
