@@ -10,6 +10,7 @@ batch's calls concurrently): the two differ only where they wait.
 from __future__ import annotations
 
 import contextlib
+import re
 import ssl
 import threading
 import uuid
@@ -252,6 +253,74 @@ def _split_userinfo(base_url: str) -> tuple[str, tuple[str, str] | None]:
     return clean, (unquote(parts.username), unquote(parts.password or ""))
 
 
+# RFC 9110 token characters: what a header name may hold.
+_HEADER_NAME = re.compile(r"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
+# Control characters (HTAB aside): a CR or LF would end the header line, and h11
+# refuses them only when sending, with the raw value in its message.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def _check_token(token: object) -> str | None:
+    """A bearer token: visible ASCII only, checked here so that h11 never quotes it."""
+    if token is None:
+        return None
+    if not isinstance(token, str):
+        raise TypeError(f"token must be a str, not {type(token).__name__}")
+    if not token.isascii():
+        raise ValueError("token contains non-ASCII characters; a bearer token is plain ASCII")
+    if any(not ("\x21" <= c <= "\x7e") for c in token):
+        # Not stripped silently: a token that needs cleaning may be the wrong file too.
+        raise ValueError(
+            "token contains whitespace or control characters (a token read from a file "
+            "often ends with a newline: pass token.strip())"
+        )
+    return token
+
+
+def _header_value(name: str, value: object) -> str | bytes:
+    if isinstance(value, str):
+        try:
+            raw = value.encode("latin-1")
+        except UnicodeEncodeError:
+            raise ValueError(
+                f"headers[{name!r}] has characters outside Latin-1; pass the value "
+                "encoded as bytes (such as value.encode('utf-8'))"
+            ) from None
+    elif isinstance(value, bytes):
+        raw = value
+    else:
+        raise TypeError(f"headers[{name!r}] must be a str or bytes, not {type(value).__name__}")
+    text = raw.decode("latin-1")
+    if _CONTROL.search(text):
+        raise ValueError(f"headers[{name!r}] contains a line break or control character")
+    if text != text.strip(" \t"):
+        raise ValueError(f"headers[{name!r}] has leading or trailing whitespace")
+    # httpx encodes str header values as ASCII: Latin-1 ones go as the bytes they are.
+    return value if isinstance(value, bytes) or value.isascii() else raw
+
+
+def _check_headers(headers: object) -> dict[str, str | bytes]:
+    """Extra headers, checked here: values are never quoted, they often carry API keys."""
+    if headers is None:
+        return {}
+    if not isinstance(headers, Mapping):
+        raise TypeError(
+            f"headers must be a mapping of header name to value, not {type(headers).__name__}"
+        )
+    checked: dict[str, str | bytes] = {}
+    for key, value in headers.items():
+        if isinstance(key, bytes):
+            name = key.decode("latin-1")
+        elif isinstance(key, str):
+            name = key
+        else:
+            raise TypeError(f"headers: a header name must be a str, not {type(key).__name__}")
+        if not _HEADER_NAME.fullmatch(name):
+            raise ValueError(f"headers: {name!r} is not a valid header name")
+        checked[name] = _header_value(name, value)
+    return checked
+
+
 def _ssl_context(verify: bool | str | ssl.SSLContext, cert: Any) -> bool | ssl.SSLContext:
     # httpx 0.28 deprecates CA bundle paths and `cert=`; an SSLContext says the same.
     if isinstance(verify, ssl.SSLContext):
@@ -304,7 +373,7 @@ class BaseClient:
         timeout: Timeout = DEFAULT_TIMEOUT,
         *,
         token: str | None = None,
-        headers: Mapping[str, str] | None = None,
+        headers: Mapping[str, str | bytes] | None = None,
         verify: bool | str | ssl.SSLContext = True,
         cert: str | tuple[str, str] | tuple[str, str, str] | None = None,
         proxy: str | httpx.Proxy | None = None,
@@ -327,8 +396,8 @@ class BaseClient:
         clean_url, url_auth = _split_userinfo(base_url.strip())
         if auth is not None and url_auth is not None:
             raise ValueError("pass credentials either in base_url or as auth=, not both")
-        if token is not None and not isinstance(token, str):
-            raise TypeError(f"token must be a str, not {type(token).__name__}")
+        token = _check_token(token)
+        extra_headers = _check_headers(headers)
         if isinstance(auth, tuple) and (
             len(auth) != 2 or not all(isinstance(a, str) for a in auth)
         ):
@@ -341,8 +410,11 @@ class BaseClient:
             batch_size=check_positive_int(batch_size, "batch_size"),
             max_concurrency=check_positive_int(max_concurrency, "max_concurrency"),
         )
-        all_headers = {"User-Agent": f"i3x-python/{__version__}", "Accept": "application/json"}
-        all_headers.update(headers or {})
+        all_headers: dict[str, str | bytes] = {
+            "User-Agent": f"i3x-python/{__version__}",
+            "Accept": "application/json",
+        }
+        all_headers.update(extra_headers)
         if token:
             all_headers["Authorization"] = f"Bearer {token}"
         self._http_kwargs: dict[str, Any] = {

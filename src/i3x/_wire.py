@@ -186,6 +186,15 @@ def map_transport_error(exc: Exception, request: httpx.Request | None) -> I3XErr
     reached = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
     if isinstance(exc, httpx.DecodingError):
         return InvalidServerResponseError(f"undecodable answer: {exc}", method=method, url=url)
+    if isinstance(exc, httpx.LocalProtocolError):
+        # h11's message quotes the offending header, which may be the Authorization
+        # one; and sending it again cannot help, so this is no ConnectionError.
+        return I3XError(
+            "the request could not be sent: it is not valid HTTP "
+            "(such as an invalid header name or value)",
+            method=method,
+            url=url,
+        )
     error: ConnectionError
     if isinstance(exc, httpx.TimeoutException):
         kind = type(exc).__name__.replace("Timeout", "").lower() or "request"
