@@ -770,9 +770,10 @@ class BaseClient:
     ) -> Flow[list[ObjectInstance]]:
         if type_id is not None and type_element_id is not None and type_id != type_element_id:
             raise ValueError("pass type_id or type_element_id (the same filter), not both")
-        type_filter = check_optional_str(
-            type_id if type_id is not None else type_element_id, "type_id"
-        )
+        if type_id is not None:
+            type_filter = check_optional_str(type_id, "type_id")
+        else:
+            type_filter = check_optional_str(type_element_id, "type_element_id")
         params: dict[str, str] = {}
         if type_filter is not None:
             params["typeElementId"] = type_filter
