@@ -133,3 +133,153 @@ def test_a_request_h11_refuses_is_not_retried_and_not_quoted(
     assert SECRET not in _shown(caught.value)
     # httpcore's own DEBUG trace quotes h11's message; the SDK's loggers must not.
     assert all(SECRET not in r.getMessage() for r in caplog.records if r.name.startswith("i3x"))
+
+
+# ---------------------------------------------------------- auth, limits, proxy, URL
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"auth": SECRET}, TypeError, "auth must be None, a .username, password. tuple, an httpx"),
+        ({"auth": ["user", SECRET]}, TypeError, "^auth must be"),
+        ({"auth": ("user", SECRET, "x")}, TypeError, "^auth must be a .username, password."),
+        ({"auth": (b"user", SECRET)}, TypeError, "^auth must be a .username, password."),
+        ({"limits": 5}, TypeError, "^limits must be an httpx.Limits, not int"),
+        ({"proxy": "notaproxy"}, ValueError, "^proxy must be an http://"),
+        ({"proxy": f"http://user:{SECRET}@proxy:abc"}, ValueError, "^proxy must be an http://"),
+        ({"proxy": f"ftp://user:{SECRET}@proxy"}, ValueError, "^proxy must be an http://"),
+        ({"proxy": 3128}, TypeError, "^proxy must be a URL str or an httpx.Proxy, not int"),
+    ],
+)
+@pytest.mark.parametrize("cls", [i3x.Client, i3x.AsyncClient])
+def test_bad_connection_arguments_fail_in_the_constructor(
+    cls: type[i3x.Client | i3x.AsyncClient],
+    kwargs: dict[str, object],
+    error: type[Exception],
+    match: str,
+) -> None:
+    with pytest.raises(error, match=match) as caught:
+        cls(API, **kwargs)  # type: ignore[arg-type]
+    assert SECRET not in _shown(caught.value)
+    assert caught.value.__cause__ is None
+
+
+@pytest.mark.parametrize(
+    ("base_url", "problem"),
+    [
+        ("http://127.0.0.1:abc/v1", "its port is not a number"),
+        ("http://127.0.0.1:70000/v1", "its port is not a number"),
+        ("http://[::1/v1", "its host is not valid"),
+        ("http://[zz]/v1", "its host is not valid"),
+        ("http://i3x.test\x01/v1", "it contains a non-printable character"),
+        (f"http://operator:{SECRET}@i3x.test:abc/v1", "its port is not a number"),
+        # An unencoded / in the password: urlsplit reads part of it as the port.
+        (f"http://operator:pa/{SECRET}@i3x.test/v1", "its port is not a number"),
+    ],
+)
+def test_an_invalid_base_url_fails_in_the_constructor(base_url: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=f"^base_url is not a valid URL: {problem}") as caught:
+        i3x.Client(base_url)
+    assert SECRET not in _shown(caught.value)
+    assert caught.value.__cause__ is None
+
+
+def test_a_wrong_scheme_is_refused_without_quoting_the_url() -> None:
+    with pytest.raises(ValueError, match=r"^base_url must be an http:// or https://") as caught:
+        i3x.Client(f"ftp://operator:{SECRET}@i3x.test/v1")
+    assert SECRET not in _shown(caught.value)
+
+
+def test_a_fragment_in_base_url_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"^base_url must not have a #fragment"):
+        i3x.Client(f"{API}#section")
+
+
+def test_every_kind_of_auth_httpx_takes_is_accepted() -> None:
+    def hook(request: httpx.Request) -> httpx.Request:
+        request.headers["X-Hook"] = "1"
+        return request
+
+    with respx.mock() as router:
+        router.get(f"{API}/info").respond(json=INFO)
+        route = router.get(f"{API}/namespaces").respond(json=ok([]))
+        for auth in (httpx.BasicAuth("u", "p"), ("u", "p"), hook):
+            i3x.Client(API, auth=auth, verify=TLS).get_namespaces()
+    sent = [call.request.headers for call in route.calls]
+    assert sent[0]["authorization"] == sent[1]["authorization"]
+    assert sent[0]["authorization"].startswith("Basic ")
+    assert sent[2]["x-hook"] == "1"
+
+
+def test_a_proxy_is_accepted_as_a_url_or_an_httpx_proxy() -> None:
+    i3x.Client(API, proxy="http://proxy.example:3128")
+    i3x.AsyncClient(API, proxy=httpx.Proxy("https://proxy.example:3128"))
+
+
+def test_a_socks_proxy_without_socksio_fails_in_the_constructor(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("importlib.util.find_spec", lambda name: None)
+    with pytest.raises(ImportError, match=r"^proxy: a SOCKS proxy needs the socksio package"):
+        i3x.Client(API, proxy="socks5://proxy.example:1080")
+
+
+# ------------------------------------------------------------------ query in base_url
+
+GATEWAY = f"{API}?code={SECRET}"
+"""An Azure-style gateway URL: the key goes in the query."""
+
+
+def test_a_query_in_base_url_is_sent_after_each_path() -> None:
+    with respx.mock() as router:
+        info = router.get(f"{API}/info").respond(json=INFO)
+        objects = router.get(f"{API}/objects").respond(json=ok([]))
+        client = i3x.Client(GATEWAY, verify=TLS)
+        client.get_objects(type_id="pump")
+    assert info.calls.last.request.url == httpx.URL(f"{API}/info?code={SECRET}")
+    params = objects.calls.last.request.url.params
+    assert (params["code"], params["typeElementId"]) == (SECRET, "pump")
+    assert client.base_url == API
+    assert client.api_url == API
+    assert repr(client) == f"Client({API!r}, connected)"
+
+
+def test_a_query_in_base_url_never_shows_in_errors_or_logs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    errors: list[i3x.I3XError] = []
+    with respx.mock() as router:
+        router.get(f"{API}/info").respond(json=INFO)
+        router.get(f"{API}/namespaces").mock(
+            side_effect=[httpx.Response(503), httpx.Response(404, json={"detail": "gone"})]
+        )
+        router.get(f"{API}/objecttypes").mock(side_effect=httpx.ConnectError("refused"))
+        client = i3x.Client(f"http://user:pw@i3x.test/v1/?code={SECRET}&mode=x", verify=TLS)
+        client._sleep = lambda seconds: None
+        for call in (client.get_namespaces, client.get_object_types):
+            with pytest.raises(i3x.I3XError) as caught:
+                call()
+            errors.append(caught.value)
+    assert str(errors[0]).endswith(f"(GET {API}/namespaces?code=***&mode=***)")
+    assert errors[1].url == f"{API}/objecttypes?code=***&mode=***"
+    shown = [repr(client), str(client), client.base_url]
+    shown += [_shown(e) for e in errors] + [str(e.url) for e in errors]
+    shown += [r.getMessage() for r in caplog.records if r.name.startswith("i3x")]
+    assert any("retrying" in text for text in shown)
+    assert all(SECRET not in text for text in shown)
+
+
+@pytest.mark.anyio
+async def test_the_async_client_sends_the_base_url_query_too() -> None:
+    with respx.mock() as router:
+        router.get(f"{API}/info").respond(json=INFO)
+        route = router.get(f"{API}/namespaces").respond(json=ok([]))
+        async with i3x.AsyncClient(GATEWAY, verify=TLS) as client:
+            await client.get_namespaces()
+            stream_pool = await i3x.AsyncClient._for_delivery(client)._stream_pool()
+            await stream_pool.aclose()
+    assert route.calls.last.request.url.params["code"] == SECRET
+    # Subscription streams open their own pool, from the same settings.
+    assert stream_pool.params["code"] == SECRET
