@@ -10,14 +10,16 @@ batch's calls concurrently): the two differ only where they wait.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
+import re
 import ssl
 import threading
 import uuid
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any, ClassVar, Final, TypeVar
-from urllib.parse import quote, urlsplit, urlunsplit
+from typing import Any, ClassVar, Final, TypeVar, cast
+from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
 import httpx
 
@@ -80,7 +82,6 @@ from ._wire import (
     merge_bulk_errors,
     pause_gc,
     raise_for_status,
-    redact_url,
     request_label,
     value_result,
 )
@@ -236,20 +237,162 @@ def _raw(response: httpx.Response) -> httpx.Response:
     return response
 
 
-def _split_userinfo(base_url: str) -> tuple[str, tuple[str, str] | None]:
-    """Move ``user:password@`` out of the URL, so that it never shows in messages."""
-    parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(
-            f"base_url must be an http:// or https:// URL, got {redact_url(base_url)!r}"
-        )
-    if parts.username is None:
-        return base_url, None
-    host = parts.netloc.rsplit("@", 1)[1]
-    clean = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
-    from urllib.parse import unquote
+def _url_problem(reason: str) -> str:
+    """What is wrong with an unparseable URL, without quoting the parser: it may quote
+    a password (``http://user:pa/ss@host`` reads as the port ``pa``)."""
+    reason = reason.lower()
+    if "port" in reason:
+        return "its port is not a number from 0 to 65535"
+    if any(word in reason for word in ("ipv6", "ipv4", "idna", "host")):
+        return "its host is not valid"
+    if "non-printable" in reason:
+        return "it contains a non-printable character"
+    return "it cannot be parsed"
 
-    return clean, (unquote(parts.username), unquote(parts.password or ""))
+
+def _parse_base_url(base_url: str) -> tuple[str, tuple[str, str] | None, list[tuple[str, str]]]:
+    """The URL to show, the credentials and the query parameters of ``base_url``.
+
+    ``user:password@`` becomes Basic auth and a query (an API gateway's ``?code=``)
+    default parameters of every request: neither then shows in repr, errors or logs,
+    and paths are joined before the query instead of after it.
+    """
+    try:
+        parts = urlsplit(base_url)
+        parts.port  # noqa: B018 - urlsplit checks the port only when it is read
+    except ValueError as exc:
+        raise ValueError(f"base_url is not a valid URL: {_url_problem(str(exc))}") from None
+    if parts.scheme not in ("http", "https"):
+        # Not quoted: without a scheme, urlsplit may take a password for the path.
+        raise ValueError("base_url must be an http:// or https:// URL, such as https://host/v1")
+    if not parts.hostname:
+        raise ValueError("base_url has no host; pass one such as https://host/v1")
+    if parts.fragment:
+        raise ValueError("base_url must not have a #fragment: it is never sent to the server")
+    host = parts.netloc.rsplit("@", 1)[-1]
+    clean = urlunsplit((parts.scheme, host, parts.path, "", ""))
+    try:
+        httpx.URL(clean)
+    except httpx.InvalidURL as exc:
+        raise ValueError(f"base_url is not a valid URL: {_url_problem(str(exc))}") from None
+    params = parse_qsl(parts.query, keep_blank_values=True)
+    if parts.username is None:
+        return clean, None, params
+    return clean, (unquote(parts.username), unquote(parts.password or "")), params
+
+
+def _check_auth(auth: object) -> Auth | None:
+    """What httpx takes as ``auth=``, checked now: httpx's own error quotes the value."""
+    if auth is None or isinstance(auth, httpx.Auth):
+        return auth
+    if isinstance(auth, tuple):
+        if len(auth) == 2 and isinstance(auth[0], str) and isinstance(auth[1], str):
+            return (auth[0], auth[1])
+        raise TypeError("auth must be a (username, password) tuple of two str")
+    if callable(auth):
+        return cast(Callable[[httpx.Request], httpx.Request], auth)
+    raise TypeError(
+        "auth must be None, a (username, password) tuple, an httpx.Auth or a "
+        f"callable(request) -> request, not {type(auth).__name__}"
+    )
+
+
+def _check_limits(limits: object) -> httpx.Limits:
+    if not isinstance(limits, httpx.Limits):
+        raise TypeError(f"limits must be an httpx.Limits, not {type(limits).__name__}")
+    return limits
+
+
+def _check_proxy(proxy: object) -> httpx.Proxy | None:
+    """The proxy, checked now: httpx would fail only at the first request."""
+    if proxy is None:
+        return None
+    if isinstance(proxy, httpx.Proxy):
+        checked = proxy
+    elif isinstance(proxy, str | httpx.URL):
+        try:
+            checked = httpx.Proxy(proxy)
+        except (ValueError, httpx.InvalidURL):
+            # Not quoted: a proxy URL often carries user:password.
+            raise ValueError(
+                "proxy must be an http://, https://, socks5:// or socks5h:// URL, "
+                "such as http://proxy.example:3128"
+            ) from None
+    else:
+        raise TypeError(f"proxy must be a URL str or an httpx.Proxy, not {type(proxy).__name__}")
+    if checked.url.scheme.startswith("socks") and importlib.util.find_spec("socksio") is None:
+        raise ImportError(
+            "proxy: a SOCKS proxy needs the socksio package: pip install 'httpx[socks]'"
+        )
+    return checked
+
+
+# RFC 9110 token characters: what a header name may hold.
+_HEADER_NAME = re.compile(r"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
+# Control characters (HTAB aside): a CR or LF would end the header line, and h11
+# refuses them only when sending, with the raw value in its message.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def _check_token(token: object) -> str | None:
+    """A bearer token: visible ASCII only, checked here so that h11 never quotes it."""
+    if token is None:
+        return None
+    if not isinstance(token, str):
+        raise TypeError(f"token must be a str, not {type(token).__name__}")
+    if not token.isascii():
+        raise ValueError("token contains non-ASCII characters; a bearer token is plain ASCII")
+    if any(not ("\x21" <= c <= "\x7e") for c in token):
+        # Not stripped silently: a token that needs cleaning may be the wrong file too.
+        raise ValueError(
+            "token contains whitespace or control characters (a token read from a file "
+            "often ends with a newline: pass token.strip())"
+        )
+    return token
+
+
+def _header_value(name: str, value: object) -> str | bytes:
+    if isinstance(value, str):
+        try:
+            raw = value.encode("latin-1")
+        except UnicodeEncodeError:
+            raise ValueError(
+                f"headers[{name!r}] has characters outside Latin-1; pass the value "
+                "encoded as bytes (such as value.encode('utf-8'))"
+            ) from None
+    elif isinstance(value, bytes):
+        raw = value
+    else:
+        raise TypeError(f"headers[{name!r}] must be a str or bytes, not {type(value).__name__}")
+    text = raw.decode("latin-1")
+    if _CONTROL.search(text):
+        raise ValueError(f"headers[{name!r}] contains a line break or control character")
+    if text != text.strip(" \t"):
+        raise ValueError(f"headers[{name!r}] has leading or trailing whitespace")
+    # httpx encodes str header values as ASCII: Latin-1 ones go as the bytes they are.
+    return value if isinstance(value, bytes) or value.isascii() else raw
+
+
+def _check_headers(headers: object) -> dict[str, str | bytes]:
+    """Extra headers, checked here: values are never quoted, they often carry API keys."""
+    if headers is None:
+        return {}
+    if not isinstance(headers, Mapping):
+        raise TypeError(
+            f"headers must be a mapping of header name to value, not {type(headers).__name__}"
+        )
+    checked: dict[str, str | bytes] = {}
+    for key, value in headers.items():
+        if isinstance(key, bytes):
+            name = key.decode("latin-1")
+        elif isinstance(key, str):
+            name = key
+        else:
+            raise TypeError(f"headers: a header name must be a str, not {type(key).__name__}")
+        if not _HEADER_NAME.fullmatch(name):
+            raise ValueError(f"headers: {name!r} is not a valid header name")
+        checked[name] = _header_value(name, value)
+    return checked
 
 
 def _ssl_context(verify: bool | str | ssl.SSLContext, cert: Any) -> bool | ssl.SSLContext:
@@ -304,7 +447,7 @@ class BaseClient:
         timeout: Timeout = DEFAULT_TIMEOUT,
         *,
         token: str | None = None,
-        headers: Mapping[str, str] | None = None,
+        headers: Mapping[str, str | bytes] | None = None,
         verify: bool | str | ssl.SSLContext = True,
         cert: str | tuple[str, str] | tuple[str, str, str] | None = None,
         proxy: str | httpx.Proxy | None = None,
@@ -324,15 +467,12 @@ class BaseClient:
         self._transport = transport
         if not isinstance(base_url, str):
             raise TypeError(f"base_url must be a str, not {type(base_url).__name__}")
-        clean_url, url_auth = _split_userinfo(base_url.strip())
+        clean_url, url_auth, url_params = _parse_base_url(base_url.strip())
+        auth = _check_auth(auth)
         if auth is not None and url_auth is not None:
             raise ValueError("pass credentials either in base_url or as auth=, not both")
-        if token is not None and not isinstance(token, str):
-            raise TypeError(f"token must be a str, not {type(token).__name__}")
-        if isinstance(auth, tuple) and (
-            len(auth) != 2 or not all(isinstance(a, str) for a in auth)
-        ):
-            raise TypeError("auth must be a (username, password) tuple of str, or an httpx.Auth")
+        token = _check_token(token)
+        extra_headers = _check_headers(headers)
         self._base_url = clean_url.rstrip("/")
         self._client_id = check_optional_str(client_id, "client_id") or f"i3x-{uuid.uuid4()}"
         self._options = Options(
@@ -341,16 +481,20 @@ class BaseClient:
             batch_size=check_positive_int(batch_size, "batch_size"),
             max_concurrency=check_positive_int(max_concurrency, "max_concurrency"),
         )
-        all_headers = {"User-Agent": f"i3x-python/{__version__}", "Accept": "application/json"}
-        all_headers.update(headers or {})
+        all_headers: dict[str, str | bytes] = {
+            "User-Agent": f"i3x-python/{__version__}",
+            "Accept": "application/json",
+        }
+        all_headers.update(extra_headers)
         if token:
             all_headers["Authorization"] = f"Bearer {token}"
         self._http_kwargs: dict[str, Any] = {
             "auth": auth if auth is not None else url_auth,
             "headers": all_headers,
+            "params": url_params,
             "verify": _ssl_context(verify, cert),
-            "proxy": proxy,
-            "limits": limits,
+            "proxy": _check_proxy(proxy),
+            "limits": _check_limits(limits),
             "timeout": self._options.timeout,
             "follow_redirects": follow_redirects,
         }
@@ -390,7 +534,11 @@ class BaseClient:
 
     @property
     def base_url(self) -> str:
-        """The base URL given to the client (credentials removed)."""
+        """The base URL given to the client, without credentials or query.
+
+        A query in the given URL (such as an API gateway's ``?code=``) is sent with
+        every request, but not shown here, in ``repr()``, errors or logs.
+        """
         return self._base_url
 
     @property
@@ -698,9 +846,10 @@ class BaseClient:
     ) -> Flow[list[ObjectInstance]]:
         if type_id is not None and type_element_id is not None and type_id != type_element_id:
             raise ValueError("pass type_id or type_element_id (the same filter), not both")
-        type_filter = check_optional_str(
-            type_id if type_id is not None else type_element_id, "type_id"
-        )
+        if type_id is not None:
+            type_filter = check_optional_str(type_id, "type_id")
+        else:
+            type_filter = check_optional_str(type_element_id, "type_element_id")
         params: dict[str, str] = {}
         if type_filter is not None:
             params["typeElementId"] = type_filter

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import json
+import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -108,12 +109,31 @@ def _adapter(tp: Any) -> TypeAdapter[Any]:
 
 
 def redact_url(url: str | httpx.URL) -> str:
-    """The URL with any user:password part removed, for messages and logs."""
-    parts = urlsplit(str(url))
-    if "@" not in parts.netloc:
-        return str(url)
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    """The URL for messages and logs: no ``user:password@``, no query values, no fragment.
+
+    Query values go as ``***``: API gateways take their key there (``?code=``).
+    """
+    text = str(url)
+    if not any(c in text for c in "@?#"):
+        return text
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        # Reporting an error must not raise: keep only what surely holds no secret.
+        head = text.split("?", 1)[0].split("#", 1)[0]
+        return _AUTHORITY.sub("//", head) + ("?***" if "?" in text else "")
+    host = parts.netloc.rsplit("@", 1)[-1]
+    query = "&".join(_masked(pair) for pair in parts.query.split("&")) if parts.query else ""
+    return urlunsplit((parts.scheme, host, parts.path, query, ""))
+
+
+_AUTHORITY: Final = re.compile(r"//[^/]*@")
+
+
+def _masked(pair: str) -> str:
+    key, equals, _ = pair.partition("=")
+    # A bare ?word may be a key itself.
+    return f"{key}=***" if equals else ("***" if pair else "")
 
 
 def release(response: httpx.Response) -> None:
@@ -186,6 +206,15 @@ def map_transport_error(exc: Exception, request: httpx.Request | None) -> I3XErr
     reached = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
     if isinstance(exc, httpx.DecodingError):
         return InvalidServerResponseError(f"undecodable answer: {exc}", method=method, url=url)
+    if isinstance(exc, httpx.LocalProtocolError):
+        # h11's message quotes the offending header, which may be the Authorization
+        # one; and sending it again cannot help, so this is no ConnectionError.
+        return I3XError(
+            "the request could not be sent: it is not valid HTTP "
+            "(such as an invalid header name or value)",
+            method=method,
+            url=url,
+        )
     error: ConnectionError
     if isinstance(exc, httpx.TimeoutException):
         kind = type(exc).__name__.replace("Timeout", "").lower() or "request"

@@ -34,7 +34,9 @@ CASES: list[tuple[str, Call, type[Exception], str]] = [
     ("include_metadata int", lambda c: c.list_objects(["a"], include_metadata=1), TypeError, "include_metadata"),  # type: ignore[arg-type]
     ("root", lambda c: c.get_objects(root=1), TypeError, "root"),  # type: ignore[arg-type]
     ("type_id both", lambda c: c.get_objects(type_id="a", type_element_id="b"), ValueError, "type_element_id"),
-    ("type_id type", lambda c: c.get_objects(type_id=5), TypeError, "type_id"),  # type: ignore[arg-type]
+    ("type_id type", lambda c: c.get_objects(type_id=5), TypeError, "^type_id must be a str"),  # type: ignore[arg-type]
+    ("type_element_id type", lambda c: c.get_objects(type_element_id=5), TypeError, "^type_element_id must be a str"),  # type: ignore[arg-type]
+    ("type_element_id empty", lambda c: c.get_objects(type_element_id=""), ValueError, "^type_element_id must not be empty"),
     ("relationship_type", lambda c: c.get_related_objects(["a"], 5), TypeError, "relationship_type"),  # type: ignore[arg-type]
     ("element_id type", lambda c: c.get_object(5), TypeError, "element_id"),  # type: ignore[arg-type]
     # values
