@@ -20,11 +20,13 @@ from tenacity import AsyncRetrying
 from typing_extensions import Self
 
 from ._base_client import (
+    NOT_GIVEN,
     BaseClient,
     Batch,
     Connected,
     Done,
     Flow,
+    NotGiven,
     Pool,
     Step,
     SyncResult,
@@ -149,7 +151,7 @@ class AsyncClient(BaseClient):
                     async with gate:
                         response = await http.send(request)
             except (httpx.HTTPError, OSError, ssl.SSLError) as exc:
-                raise map_transport_error(exc, request) from exc
+                raise map_transport_error(exc, request)  # noqa: B904 (it sets its cause)
             logger.debug("%s %s -> %d", *request_label(request), response.status_code)
             return raise_if_retryable(response)
 
@@ -215,7 +217,7 @@ class AsyncClient(BaseClient):
     def with_options(
         self,
         *,
-        timeout: Timeout | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
         max_retries: int | None = None,
         batch_size: int | None = None,
     ) -> Self:

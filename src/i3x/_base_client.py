@@ -93,6 +93,8 @@ __all__ = [
     "Connected",
     "Done",
     "Flow",
+    "NOT_GIVEN",
+    "NotGiven",
     "Options",
     "Pool",
     "SyncResult",
@@ -103,6 +105,22 @@ _T = TypeVar("_T")
 
 Auth = httpx.Auth | tuple[str, str] | Callable[[httpx.Request], httpx.Request]
 Timeout = float | httpx.Timeout | None
+
+
+class NotGiven:
+    """The default of :meth:`with_options` arguments: unlike ``None``, it means "unchanged".
+
+    ``timeout=None`` has to stay free to mean "no timeout", as it does for the client.
+    """
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+
+NOT_GIVEN: Final = NotGiven()
 
 
 @dataclass(frozen=True)
@@ -518,12 +536,12 @@ class BaseClient:
         return httpx.Timeout(float(timeout))
 
     def _copy_with(
-        self, timeout: Timeout | None, max_retries: int | None, batch_size: int | None
+        self, timeout: Timeout | NotGiven, max_retries: int | None, batch_size: int | None
     ) -> Any:
         clone = object.__new__(type(self))
         clone.__dict__.update(self.__dict__)
         changes: dict[str, Any] = {}
-        if timeout is not None:
+        if not isinstance(timeout, NotGiven):
             changes["timeout"] = self._as_timeout(timeout)
         if max_retries is not None:
             changes["max_retries"] = check_positive_int(max_retries, "max_retries", minimum=0)

@@ -17,11 +17,13 @@ import httpx
 from tenacity import Retrying
 
 from ._base_client import (
+    NOT_GIVEN,
     BaseClient,
     Batch,
     Connected,
     Done,
     Flow,
+    NotGiven,
     Step,
     SyncResult,
     Timeout,
@@ -118,7 +120,7 @@ class Client(BaseClient):
             try:
                 response = http.send(request)
             except (httpx.HTTPError, OSError, ssl.SSLError) as exc:
-                raise map_transport_error(exc, request) from exc
+                raise map_transport_error(exc, request)  # noqa: B904 (it sets its cause)
             logger.debug("%s %s -> %d", *request_label(request), response.status_code)
             return raise_if_retryable(response)
 
@@ -178,7 +180,7 @@ class Client(BaseClient):
     def with_options(
         self,
         *,
-        timeout: Timeout | None = None,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
         max_retries: int | None = None,
         batch_size: int | None = None,
     ) -> Self:
@@ -187,6 +189,9 @@ class Client(BaseClient):
         It shares the connection pool, the connection and the subscriptions::
 
             client.with_options(timeout=2.0, max_retries=0).get_value("pump-101-flow")
+
+        An argument left out keeps the client's setting; ``timeout=None`` turns the
+        timeout off (as it does for the client), for a long history read, say.
         """
         clone: Self = self._copy_with(timeout, max_retries, batch_size)
         return clone

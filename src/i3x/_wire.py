@@ -198,6 +198,9 @@ def raise_for_status(response: httpx.Response, *, context: str | None = None) ->
 def map_transport_error(exc: Exception, request: httpx.Request | None) -> I3XError:
     """Map an httpx (or socket) failure to an i3x error, noting whether a retry is safe.
 
+    Raise the result without ``from``: it names its cause itself (none when the cause's
+    message could quote a credential).
+
     The returned error has ``reached_server``: ``False`` when the request
     certainly did not reach the server (connect failures, pool timeouts), so
     even a write may be sent again.
@@ -205,16 +208,22 @@ def map_transport_error(exc: Exception, request: httpx.Request | None) -> I3XErr
     method, url = request_label(request) if request is not None else (None, None)
     reached = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
     if isinstance(exc, httpx.DecodingError):
-        return InvalidServerResponseError(f"undecodable answer: {exc}", method=method, url=url)
+        undecodable = InvalidServerResponseError(
+            f"undecodable answer: {exc}", method=method, url=url
+        )
+        undecodable.__cause__ = exc
+        return undecodable
     if isinstance(exc, httpx.LocalProtocolError):
         # h11's message quotes the offending header, which may be the Authorization
         # one; and sending it again cannot help, so this is no ConnectionError.
-        return I3XError(
+        refused = I3XError(
             "the request could not be sent: it is not valid HTTP "
             "(such as an invalid header name or value)",
             method=method,
             url=url,
         )
+        refused.__suppress_context__ = True  # nor may a traceback show it, as cause or context
+        return refused
     error: ConnectionError
     if isinstance(exc, httpx.TimeoutException):
         kind = type(exc).__name__.replace("Timeout", "").lower() or "request"
@@ -226,6 +235,7 @@ def map_transport_error(exc: Exception, request: httpx.Request | None) -> I3XErr
             f"connection failed: {exc or type(exc).__name__}", method=method, url=url
         )
     error.reached_server = reached
+    error.__cause__ = exc
     return error
 
 

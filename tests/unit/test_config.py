@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import traceback
 from collections.abc import Iterator
 
 import httpx
@@ -131,6 +132,8 @@ def test_a_request_h11_refuses_is_not_retried_and_not_quoted(
     assert not isinstance(caught.value, i3x.ConnectionError)
     assert sleeps == []
     assert SECRET not in _shown(caught.value)
+    shown = "".join(traceback.format_exception(caught.value))
+    assert SECRET not in shown, "the traceback quotes h11's message as cause or context"
     # httpcore's own DEBUG trace quotes h11's message; the SDK's loggers must not.
     assert all(SECRET not in r.getMessage() for r in caplog.records if r.name.startswith("i3x"))
 
@@ -283,3 +286,20 @@ async def test_the_async_client_sends_the_base_url_query_too() -> None:
     assert route.calls.last.request.url.params["code"] == SECRET
     # Subscription streams open their own pool, from the same settings.
     assert stream_pool.params["code"] == SECRET
+
+
+# ------------------------------------------------------------------ with_options
+
+
+def test_with_options_timeout_none_turns_the_timeout_off() -> None:
+    with respx.mock() as router:
+        router.get(f"{API}/info").respond(json=INFO)
+        route = router.get(f"{API}/namespaces").respond(json=ok([]))
+        client = i3x.Client(API, timeout=5, verify=TLS)
+        client.with_options(timeout=None).get_namespaces()
+        client.with_options(max_retries=0).get_namespaces()
+    unlimited, unchanged = (call.request.extensions["timeout"] for call in route.calls)
+    assert unlimited == httpx.Timeout(None).as_dict()
+    assert unchanged == httpx.Timeout(5).as_dict()
+    assert client.with_options(batch_size=2).timeout == httpx.Timeout(5)
+    assert i3x.AsyncClient(API, timeout=5).with_options(timeout=None).timeout == httpx.Timeout(None)
