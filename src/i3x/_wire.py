@@ -111,7 +111,8 @@ def _adapter(tp: Any) -> TypeAdapter[Any]:
 def redact_url(url: str | httpx.URL) -> str:
     """The URL for messages and logs: no ``user:password@``, no query values, no fragment.
 
-    Query values go as ``***``: API gateways take their key there (``?code=``).
+    Query values go as ``***`` (API gateways take their key there: ``?code=``), except
+    those of the i3X API's own parameters.
     """
     text = str(url)
     if not any(c in text for c in "@?#"):
@@ -130,8 +131,14 @@ def redact_url(url: str | httpx.URL) -> str:
 _AUTHORITY: Final = re.compile(r"//[^/]*@")
 
 
+_SHOWN_PARAMS: Final = frozenset({"namespaceUri", "typeElementId", "includeMetadata", "root"})
+"""The i3X API's own query parameters: they hold ids, not secrets, and help a reader."""
+
+
 def _masked(pair: str) -> str:
     key, equals, _ = pair.partition("=")
+    if equals and key in _SHOWN_PARAMS:
+        return pair
     # A bare ?word may be a key itself.
     return f"{key}=***" if equals else ("***" if pair else "")
 

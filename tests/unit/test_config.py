@@ -261,12 +261,13 @@ def test_a_query_in_base_url_never_shows_in_errors_or_logs(
         router.get(f"{API}/objecttypes").mock(side_effect=httpx.ConnectError("refused"))
         client = i3x.Client(f"http://user:pw@i3x.test/v1/?code={SECRET}&mode=x", verify=TLS)
         client._sleep = lambda seconds: None
-        for call in (client.get_namespaces, client.get_object_types):
+        for call in (client.get_namespaces, lambda: client.get_object_types("urn:plant")):
             with pytest.raises(i3x.I3XError) as caught:
                 call()
             errors.append(caught.value)
     assert str(errors[0]).endswith(f"(GET {API}/namespaces?code=***&mode=***)")
-    assert errors[1].url == f"{API}/objecttypes?code=***&mode=***"
+    # The API's own parameters hold ids, not secrets: they stay readable.
+    assert errors[1].url == f"{API}/objecttypes?code=***&mode=***&namespaceUri=urn%3Aplant"
     shown = [repr(client), str(client), client.base_url]
     shown += [_shown(e) for e in errors] + [str(e.url) for e in errors]
     shown += [r.getMessage() for r in caplog.records if r.name.startswith("i3x")]
