@@ -53,6 +53,14 @@ async def test_connect_falls_back_to_v1(respx_mock: respx.MockRouter) -> None:
         assert c.server_info.spec_version == "1.0"
 
 
+async def test_connect_accepts_a_bare_info_document(respx_mock: respx.MockRouter) -> None:
+    respx_mock.get(f"{API}/info").respond(json=INFO["result"])
+    async with i3x.AsyncClient(API) as c:
+        assert c.server_info is not None
+        assert c.server_info.server_version == "1.0.3"
+        assert c.server_info.capabilities.subscribe.stream is True
+
+
 async def test_alpha_server_is_unsupported(respx_mock: respx.MockRouter) -> None:
     respx_mock.get(f"{BASE}/info").respond(404)
     respx_mock.get(f"{API}/info").respond(404)

@@ -74,6 +74,15 @@ def test_create_subscription(client: i3x.Client, respx_mock: respx.MockRouter) -
     assert sent_json(route, 1) == {"clientId": CLIENT_ID}
 
 
+def test_create_subscription_reads_a_bare_answer(
+    client: i3x.Client, respx_mock: respx.MockRouter
+) -> None:
+    # Without the envelope, the object is the result (as decode_result documents).
+    respx_mock.post("/subscriptions").respond(json={"clientId": CLIENT_ID, "subscriptionId": SUB})
+
+    assert client.create_subscription() == SUB
+
+
 def test_create_subscription_without_an_id_is_invalid(
     client: i3x.Client, respx_mock: respx.MockRouter
 ) -> None:
