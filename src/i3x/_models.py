@@ -710,13 +710,19 @@ def _aware(value: datetime | None) -> datetime | None:
     )
 
 
-def _vqt_from_wire(item: Mapping[str, Any]) -> VQT:
-    values = {
+def _vqt_values(item: Mapping[str, Any]) -> dict[str, Any]:
+    """The VQT fields of a validated wire VQT, update or current-value result."""
+    return {
         "value": item.get("value"),
         "quality": item.get("quality") or Quality.GOOD,
         "timestamp": _aware(item.get("timestamp")),
     }
-    if len(item) > len(values):
+
+
+def _vqt_from_wire(item: Mapping[str, Any]) -> VQT:
+    """A component's VQT: a wire VQT, so any other key it has is a VQT-level field."""
+    values = _vqt_values(item)
+    if not _VQT_KEYS.issuperset(item):
         values.update((k, v) for k, v in item.items() if k not in _VQT_KEYS)
     return _assemble(VQT, values)
 
@@ -749,7 +755,9 @@ def change_from_wire(
     seq = item.get("sequenceNumber")
     values = {
         "element_id": item["elementId"],
-        "data": [_vqt_from_wire(source)],
+        # Only the VQT fields: the other keys of the update (or of the result it nests)
+        # describe the change, and an update's unknown ones are kept on the change below.
+        "data": [_assemble(VQT, _vqt_values(source))],
         "children": children,
         "is_composition": bool(children) if composition is None else composition,
         "sequence_number": sequence_number if seq is None else seq,

@@ -379,6 +379,48 @@ def test_sync_items_shaped_like_each_servers_stream_events(
     assert result[2].updates[0].sequence_number == 1
 
 
+def test_sync_update_vqts_carry_only_vqt_fields(
+    client: i3x.Client, respx_mock: respx.MockRouter
+) -> None:
+    ts = "2026-01-01T00:00:00Z"
+    flat = {
+        "elementId": "pump",
+        "value": 1.5,
+        "quality": "Good",
+        "timestamp": ts,
+        "components": {"pump-temp": {"value": 40, "timestamp": ts, "vendorStatus": "ok"}},
+        "vendor": "acme",
+    }
+    nested = {
+        "elementId": "tank",
+        "sequenceNumber": 8,
+        "value": {
+            "isComposition": True,
+            "value": 2,
+            "quality": "Good",
+            "timestamp": ts,
+            "components": {"tank-level": {"value": 3, "quality": "Good", "timestamp": ts}},
+        },
+    }
+    respx_mock.post("/subscriptions/sync").respond(json=ok([_batch(7, flat, nested)]))
+
+    pump, tank = client.sync_subscription(SUB).updates
+
+    assert pump.data[0].model_extra == {}
+    assert pump.data[0].to_dict() == {"value": 1.5, "quality": "Good", "timestamp": ts}
+    assert pump.model_extra == {"vendor": "acme"}, "the update's unknown field is the change's"
+    # A component is a wire VQT: its unknown fields are VQT-level, and kept.
+    assert pump.children["pump-temp"].data[0].to_dict() == {
+        "value": 40,
+        "quality": "Good",
+        "timestamp": ts,
+        "vendorStatus": "ok",
+    }
+    assert tank.data[0].to_dict() == {"value": 2, "quality": "Good", "timestamp": ts}
+    assert tank.children["tank-level"].data[0].model_extra == {}
+    assert tank.sequence_number == 8
+
+
 def test_sync_batches_come_oldest_first(client: i3x.Client, respx_mock: respx.MockRouter) -> None:
     respx_mock.post("/subscriptions/sync").respond(
         json=ok([_batch(9, _update("b", 2)), _batch(7, _update("a", 1))])
