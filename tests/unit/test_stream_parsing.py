@@ -115,6 +115,30 @@ def test_a_stream_update_vqt_is_only_a_vqt(item: dict[str, Any]) -> None:
         assert child.data[0].to_dict() == {"value": 2, "quality": "Bad", "timestamp": None}
 
 
+def test_a_stream_update_with_a_null_quality_is_not_good() -> None:
+    ts = "2026-01-01T00:00:00Z"
+    items: list[dict[str, Any]] = [
+        {"elementId": "a", "value": None, "quality": None, "timestamp": ts},
+        {"elementId": "b", "value": 4, "quality": None, "timestamp": ts},
+        {
+            "elementId": "c",
+            "sequenceNumber": 2,
+            "value": {"isComposition": False, "value": 4, "quality": None, "timestamp": ts},
+        },
+    ]
+
+    changes = parse_stream_event(json.dumps(items), SUB)
+
+    assert [(c.value, c.quality) for c in changes] == [
+        (None, "GoodNoData"),
+        (4, "Uncertain"),
+        (4, "Uncertain"),
+    ]
+    assert all(c.timestamp is not None and c.timestamp.tzinfo is not None for c in changes)
+    # The fast decoding agrees with the models' own validation of the same items.
+    assert [c.quality for c in changes] == [i3x.ValueChange.from_dict(i).quality for i in items]
+
+
 async def test_flat_items_of_server_a(stream_of: Any) -> None:
     expected = _data_items("server-a-stream-sse-10s.sse")
     stream = await stream_of(sample_bytes("server-a-stream-sse-10s.sse"))

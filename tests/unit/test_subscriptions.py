@@ -421,6 +421,29 @@ def test_sync_update_vqts_carry_only_vqt_fields(
     assert tank.sequence_number == 8
 
 
+def test_sync_updates_with_a_null_quality_are_not_good(
+    client: i3x.Client, respx_mock: respx.MockRouter
+) -> None:
+    ts = "2026-01-01T00:00:00Z"
+    flat = {"elementId": "a", "value": None, "quality": None, "timestamp": ts}
+    valued = {"elementId": "b", "value": 4, "quality": None, "timestamp": ts}
+    nested = {
+        "elementId": "c",
+        "sequenceNumber": 9,
+        "value": {"isComposition": False, "value": None, "quality": None, "timestamp": ts},
+    }
+    respx_mock.post("/subscriptions/sync").respond(json=ok([_batch(9, flat, valued, nested)]))
+
+    updates = client.sync_subscription(SUB).updates
+
+    assert [(u.element_id, u.value, u.quality) for u in updates] == [
+        ("a", None, "GoodNoData"),
+        ("b", 4, "Uncertain"),
+        ("c", None, "GoodNoData"),
+    ]
+    assert updates[2].timestamp == datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
 def test_sync_batches_come_oldest_first(client: i3x.Client, respx_mock: respx.MockRouter) -> None:
     respx_mock.post("/subscriptions/sync").respond(
         json=ok([_batch(9, _update("b", 2)), _batch(7, _update("a", 1))])
