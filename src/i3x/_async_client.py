@@ -7,10 +7,19 @@ them in step); each method's full documentation is on the sync client.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import ssl
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Hashable,
+    Iterable,
+    Mapping,
+)
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, TypeVar
@@ -76,6 +85,18 @@ class AsyncClient(BaseClient):
     Takes the same arguments as :class:`~i3x.Client`; ``transport`` is an
     ``httpx.AsyncBaseTransport``. Bulk reads split into batches are sent
     ``max_concurrency`` at a time over one connection pool.
+
+    Event loops: a client may be used from one event loop after another, such as
+    two ``asyncio.run()`` calls. Its connection pool belongs to the loop it was
+    made on and is closed when that loop shuts down (``asyncio.run()`` does that;
+    a loop closed by hand must first run ``loop.shutdown_asyncgens()``, or its
+    sockets are left to the garbage collector); the next loop gets a new one.
+    The connection (``server_info``), the subscriptions this client created
+    and their acknowledgements carry over. Subscription deliveries do not: their
+    tasks end with their loop, so callbacks and ``async for`` stop there. On the
+    new loop, :meth:`start_stream` resumes one, :meth:`sync_subscription` polls it,
+    and :meth:`unsubscribe`, :meth:`stop_stream` and :meth:`disconnect` forget the
+    ended delivery without waiting for it. Use the client from one loop at a time.
     """
 
     _transport_type = httpx.AsyncBaseTransport
@@ -83,6 +104,7 @@ class AsyncClient(BaseClient):
     _keepalive = False
     _buffer: AsyncBuffer | None = None
     _dispatcher: AsyncDispatcher | None = None
+    _dispatch_loop: asyncio.AbstractEventLoop | None = None
 
     @classmethod
     def _for_delivery(
@@ -95,18 +117,39 @@ class AsyncClient(BaseClient):
         """
         clone = object.__new__(cls)
         clone.__dict__.update(config.__dict__)
-        clone._pool = Pool()
+        # The delivery's task runs on this loop: the pool says so even before its first
+        # request, so that a later loop knows not to wait for the task (_stop_delivery).
+        clone._pool = Pool(loop=asyncio.get_running_loop())
         clone._transport = None
         clone._keepalive = True
         clone._sleep = sleep or asyncio.sleep
         clone._buffer = None
         clone._dispatcher = None
+        clone._dispatch_loop = None
         return clone
 
     # ------------------------------------------------------------------ plumbing
 
+    def _local_pool(self) -> Pool:
+        """The pool, emptied first when it was built on another event loop than this one.
+
+        An ``httpx.AsyncClient``'s connections, the gate (a semaphore) and the
+        coalescer's futures all belong to the loop they were made on: used from the
+        next ``asyncio.run()`` they fail with "Event loop is closed". The ended loop
+        closed its connections as it shut down (:func:`_closes_with_loop`); what is
+        not loop-bound (connection, subscriptions, acknowledgements) is in ``_state``.
+        """
+        pool = self._pool
+        loop = asyncio.get_running_loop()
+        if pool.loop is not loop:
+            # In place: with_options() views share this Pool object.
+            pool.http = pool.gate = pool.coalescer = pool.closer = None
+            pool.loop = loop
+        return pool
+
     async def _client(self) -> httpx.AsyncClient:
-        http = self._pool.http
+        pool = self._local_pool()
+        http = pool.http
         if not isinstance(http, httpx.AsyncClient) or http.is_closed:
             kwargs = dict(self._http_kwargs)
             transport = self._transport
@@ -117,19 +160,30 @@ class AsyncClient(BaseClient):
                     socket_options=KEEPALIVE_SOCKET_OPTIONS,
                 )
             http = httpx.AsyncClient(**kwargs, transport=transport)
-            self._pool.http = http
+            pool.http = http
             # httpcore's pool re-examines every connection for every queued request, so
             # requests beyond its size cost far more CPU waiting inside it than here.
             limit = kwargs["limits"].max_connections
-            self._pool.gate = asyncio.Semaphore(limit) if limit else None
+            pool.gate = asyncio.Semaphore(limit) if limit else None
+            pool.closer = _closes_with_loop(http)
+            # Its first step registers it with the running loop (and returns at once).
+            await anext(pool.closer)
         return http
 
     _stream_pool = _client
 
     async def _close_pool(self) -> None:
-        http, self._pool.http = self._pool.http, None
+        pool = self._pool
+        http, closer = pool.http, pool.closer
+        pool.http = pool.closer = None
+        if pool.loop is not asyncio.get_running_loop():
+            # Made on a loop that has ended (which closed it while shutting down), or
+            # at least on another one: its connections cannot be closed from here.
+            return
         if isinstance(http, httpx.AsyncClient):
             await http.aclose()
+        if closer is not None:
+            await closer.aclose()
 
     async def _send(self, call: Call[_T]) -> _T:
         http = await self._client()
@@ -246,8 +300,11 @@ class AsyncClient(BaseClient):
         for key in deliveries:
             await self._stop_delivery(key)
         if self._dispatcher is not None:
-            await self._dispatcher.stop()
-            self._dispatcher = self._buffer = None
+            if self._dispatch_loop is asyncio.get_running_loop():
+                await self._dispatcher.stop()
+            elif self._buffer is not None:  # its task ended with its loop (_callback_buffer)
+                self._buffer.close()
+            self._dispatcher = self._buffer = self._dispatch_loop = None
         for flow in self._final_acks(deliveries.values()):
             try:
                 await self.with_options(max_retries=0)._run(flow)
@@ -489,8 +546,11 @@ class AsyncClient(BaseClient):
         """Deliver an existing subscription's changes to the callbacks (SSE, or sync as fallback)."""
         key = subscription_key(subscription_id, "subscription_id")
         settings = DeliverySettings(mode, poll_interval, resync, stream_idle_timeout)
-        if self._delivery_for(key) is not None:
-            return
+        existing = self._delivery_for(key)
+        if existing is not None:
+            if not self._ended(existing):
+                return
+            await self._stop_delivery(key)  # it ended with its event loop: start anew here
         if self._state.api_root is None:
             await self._connect(stacklevel=3)
         await self._start_delivery(key, settings, self._callback_buffer())
@@ -544,18 +604,54 @@ class AsyncClient(BaseClient):
     async def _read_one(
         self, kind: Hashable, key: str, bulk: Callable[[list[str]], Flow[dict[str, Any]]]
     ) -> Any:
-        coalescer = self._pool.coalescer
+        pool = self._local_pool()
+        coalescer = pool.coalescer
         if coalescer is None:
-            coalescer = self._pool.coalescer = _Coalescer()
+            coalescer = pool.coalescer = _Coalescer()
         return await coalescer.read(self, kind, key, bulk)
 
     # --------------------------------------------------------- delivery plumbing
 
     def _callback_buffer(self) -> AsyncBuffer:
-        if self._buffer is None:
+        loop = asyncio.get_running_loop()
+        if self._buffer is None or self._dispatch_loop is not loop:
+            # The dispatcher is a task of the loop it started on, and ended with it.
+            if self._buffer is not None:
+                self._buffer.close()
             self._buffer = AsyncBuffer()
             self._dispatcher = AsyncDispatcher(self, self._buffer)
+            self._dispatch_loop = loop
         return self._buffer
+
+    @staticmethod
+    def _ended(delivery: Delivery) -> bool:
+        """Whether a delivery's task belongs to another event loop than the running one.
+
+        That loop ended (``asyncio.run()`` cancelled the task) or is not running: the
+        task delivers nothing, and waiting for it would hang.
+        """
+        return delivery.api._pool.loop is not asyncio.get_running_loop()
+
+    def _check_not_delivered(self, subscription_id: str) -> None:
+        # A delivery that ended with its loop must not block a plain sync on this one.
+        delivery = self._delivery_for(subscription_id)
+        if delivery is not None and self._ended(delivery):
+            return  # nothing delivers it any more: a sync takes nothing from anyone
+        super()._check_not_delivered(subscription_id)
+
+    async def _stop_delivery(self, key: str) -> None:
+        """Stop a subscription's delivery, so that none of its callbacks runs after this
+        returns; one that ended with its loop is only forgotten."""
+        delivery = self._delivery_for(key)
+        if delivery is not None and self._ended(delivery):
+            delivery.stopped = True
+            with self._state.lock:
+                self._state.deliveries.pop(delivery.user_id, None)
+            await delivery.api._close_pool()
+            return
+        await stop_delivery(self, key)
+        if self._dispatcher is not None and self._dispatch_loop is asyncio.get_running_loop():
+            await self._dispatcher.wait_idle()
 
     async def _start_delivery(self, sub_id: str, settings: DeliverySettings, sink: Any) -> Delivery:
         return await start_delivery(self, sub_id, settings, sink, self._start_timeout())
@@ -563,10 +659,22 @@ class AsyncClient(BaseClient):
     def _start_timeout(self) -> float:
         return self._options.timeout.connect or 10.0
 
-    async def _stop_delivery(self, key: str) -> None:
-        await stop_delivery(self, key)
-        if self._dispatcher is not None:  # no callback of the stopped delivery after this
-            await self._dispatcher.wait_idle()
+
+async def _closes_with_loop(http: httpx.AsyncClient) -> AsyncGenerator[None, None]:
+    """Keep ``http`` until the event loop this generator first ran on shuts down, then close it.
+
+    An async generator, because ``asyncio.run()`` (and ``asyncio.Runner``, anyio,
+    pytest's runners) closes every unfinished async generator of its loop before
+    closing the loop: the last moment the pool's connections can be closed on the
+    loop they belong to. Closing them needs that loop; left open, the garbage
+    collector would close their sockets later, with a ResourceWarning each.
+    """
+    try:
+        yield
+    finally:
+        # The loop is shutting down: a connection that fails to close is gone anyway.
+        with contextlib.suppress(httpx.HTTPError, OSError):
+            await http.aclose()
 
 
 class _Coalescer:

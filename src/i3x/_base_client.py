@@ -246,6 +246,10 @@ class Pool:
     """The async client's limit on requests in flight: its pool's connection count."""
     coalescer: Any = None
     """The async client's merger of concurrent single-element reads."""
+    loop: Any = None
+    """The event loop the async client's ``http``, ``gate`` and ``coalescer`` belong to."""
+    closer: Any = None
+    """The async generator that closes ``http`` when ``loop`` shuts down."""
 
 
 _VERSION_SEGMENT: Final = ("/v1", "/v2", "/v0")

@@ -431,7 +431,9 @@ class VQT(WireModel):
     """The value: any JSON, objects for structured types; ``None`` with Bad or GoodNoData."""
     quality: str = Quality.GOOD
     """``Good``, ``GoodNoData``, ``Bad``, ``Uncertain`` (see :class:`Quality`) or a
-    server-specific status name."""
+    server-specific status name. A server's explicit ``null`` quality reads as
+    ``GoodNoData`` when the value is ``null`` too, else as ``Uncertain``; a VQT
+    without a quality is ``Good`` (i3X's default)."""
     timestamp: Timestamp | None = None
     """When the value was recorded (timezone-aware)."""
 
@@ -469,14 +471,39 @@ class _Newest:
         return latest.timestamp if latest is not None else None
 
 
+def _unstated_quality(value: Any) -> str:
+    """The quality of a VQT whose server sent ``"quality": null``.
+
+    Such a server vouches for nothing, and i3X lets only Bad or GoodNoData carry a
+    null value, so it cannot be Good: with no value it is "no data" (GoodNoData),
+    with a value whose quality nobody stated it is Uncertain.
+    """
+    return Quality.GOOD_NO_DATA if value is None else Quality.UNCERTAIN
+
+
 def _vqt_of(data: Mapping[str, Any]) -> dict[str, Any]:
-    # A quality or timestamp the server left out (or sent as null) takes the VQT's
-    # default, rather than failing the whole answer.
-    vqt = {"value": data.get("value")}
-    for key in ("quality", "timestamp"):
-        if data.get(key) is not None:
-            vqt[key] = data[key]
+    # A quality or timestamp the server left out takes the VQT's default, a null
+    # timestamp too, rather than failing the whole answer; a null quality is not Good.
+    value = data.get("value")
+    vqt = {"value": value}
+    if "quality" in data:
+        quality = data["quality"]
+        vqt["quality"] = _unstated_quality(value) if quality is None else quality
+    if data.get("timestamp") is not None:
+        vqt["timestamp"] = data["timestamp"]
     return vqt
+
+
+def _stated(entries: Any) -> Any:
+    """A list of wire VQTs (a history), each explicit null quality replaced as in :func:`_vqt_of`."""
+    if not isinstance(entries, list):
+        return entries
+    return [
+        {**e, "quality": _unstated_quality(e.get("value"))}
+        if isinstance(e, dict) and e.get("quality", "") is None
+        else e
+        for e in entries
+    ]
 
 
 def _children_of(components: Any, *, history: bool) -> dict[str, Any]:
@@ -491,7 +518,7 @@ def _children_of(components: Any, *, history: bool) -> dict[str, Any]:
         elif history or "values" in child:
             children[child_id] = {
                 "elementId": child_id,
-                "data": list(child.get("values") or []),
+                "data": _stated(child.get("values") or []),
                 "children": _children_of(child.get("components"), history=True),
             }
         else:
@@ -512,15 +539,17 @@ def _is_current_value_result(value: Any) -> TypeGuard[Mapping[str, Any]]:
 
 def _canonical_value(data: Any) -> Any:
     """Bring any i3X value shape into the ``{elementId, data, children}`` form."""
-    if not isinstance(data, Mapping) or "data" in data:
+    if not isinstance(data, Mapping):
         return data
+    if "data" in data:  # the seed's shape (and children made by _children_of)
+        return {**data, "data": _stated(data["data"])}
     out: dict[str, Any] = {
         k: v
         for k, v in data.items()
         if k not in ("value", "values", "quality", "timestamp", "components")
     }
     if "values" in data:  # a history result
-        out["data"] = list(data.get("values") or [])
+        out["data"] = _stated(data.get("values") or [])
         out["children"] = _children_of(data.get("components"), history=True)
         return out
     inner = data.get("value")
@@ -670,7 +699,9 @@ class _CurrentValueWire(TypedDict, total=False):
     # One server nests a whole current-value result in an update's `value`.
     isComposition: Required[bool]
     value: Any
-    quality: Required[str]
+    # A null quality must still match, or the result would be read unvalidated
+    # (timestamp left a string); _vqt_values() gives it its quality.
+    quality: Required[str | None]
     timestamp: Required[datetime | None]
     components: dict[str, _VQTWire] | None
 
@@ -710,13 +741,21 @@ def _aware(value: datetime | None) -> datetime | None:
     )
 
 
-def _vqt_from_wire(item: Mapping[str, Any]) -> VQT:
-    values = {
-        "value": item.get("value"),
-        "quality": item.get("quality") or Quality.GOOD,
+def _vqt_values(item: Mapping[str, Any]) -> dict[str, Any]:
+    """The VQT fields of a validated wire VQT, update or current-value result."""
+    value = item.get("value")
+    quality = item.get("quality", Quality.GOOD)
+    return {
+        "value": value,
+        "quality": _unstated_quality(value) if quality is None else quality,
         "timestamp": _aware(item.get("timestamp")),
     }
-    if len(item) > len(values):
+
+
+def _vqt_from_wire(item: Mapping[str, Any]) -> VQT:
+    """A component's VQT: a wire VQT, so any other key it has is a VQT-level field."""
+    values = _vqt_values(item)
+    if not _VQT_KEYS.issuperset(item):
         values.update((k, v) for k, v in item.items() if k not in _VQT_KEYS)
     return _assemble(VQT, values)
 
@@ -749,7 +788,9 @@ def change_from_wire(
     seq = item.get("sequenceNumber")
     values = {
         "element_id": item["elementId"],
-        "data": [_vqt_from_wire(source)],
+        # Only the VQT fields: the other keys of the update (or of the result it nests)
+        # describe the change, and an update's unknown ones are kept on the change below.
+        "data": [_assemble(VQT, _vqt_values(source))],
         "children": children,
         "is_composition": bool(children) if composition is None else composition,
         "sequence_number": sequence_number if seq is None else seq,

@@ -78,7 +78,8 @@ class Call(Generic[_T]):
 class SuccessEnvelope(WireModel, Generic[_T]):
     """``{"success": true, "result": ...}``, optionally with a ``responseDetail``."""
 
-    success: bool = True
+    success: bool | None = None
+    """``None`` when the body has no ``success`` key (a bare result may look like this)."""
     result: _T | None = None
     response_detail: ResponseDetail | None = None
 
@@ -339,7 +340,10 @@ def decode_result(
 ) -> tuple[Any, ResponseDetail | None]:
     """Decode ``{"success": true, "result": ...}`` into ``tp``; also the optional detail.
 
-    A bare result without the envelope is accepted too (pre-1.0 servers).
+    A bare result without the envelope is accepted too (pre-1.0 servers, and
+    ``/info`` on some): a body that is not a JSON object (a list), or an object
+    with none of the envelope's keys (``{"specVersion": ...}``), is decoded as
+    ``tp`` itself, with no detail.
     """
     raise_for_status(response)
     _check_json(response)
@@ -353,7 +357,20 @@ def decode_result(
                 return _adapter(tp).validate_json(content), None
         except pydantic.ValidationError:
             raise _validation_error(response, exc, what) from None
-    if not envelope.success:
+    if (
+        envelope.success is None
+        and envelope.result is None
+        and envelope.response_detail is None
+        and envelope.model_extra
+    ):
+        # The envelope's fields are all optional and it keeps unknown keys, so a bare
+        # object validates as an empty envelope carrying the result as extras.
+        try:
+            with pause_gc:
+                return _adapter(tp).validate_json(content), None
+        except pydantic.ValidationError as exc:
+            raise _validation_error(response, exc, what) from None
+    if envelope.success is False:
         method, url = request_label(response.request)
         detail = envelope.response_detail
         status = detail.status if detail and detail.status else response.status_code

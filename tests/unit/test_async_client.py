@@ -53,6 +53,64 @@ async def test_connect_falls_back_to_v1(respx_mock: respx.MockRouter) -> None:
         assert c.server_info.spec_version == "1.0"
 
 
+async def test_connect_accepts_a_bare_info_document(respx_mock: respx.MockRouter) -> None:
+    respx_mock.get(f"{API}/info").respond(json=INFO["result"])
+    async with i3x.AsyncClient(API) as c:
+        assert c.server_info is not None
+        assert c.server_info.server_version == "1.0.3"
+        assert c.server_info.capabilities.subscribe.stream is True
+
+
+def test_one_client_serves_one_asyncio_run_after_another() -> None:
+    # Each asyncio.run() is a new event loop: the pool, its gate and the read merger
+    # are made anew on it; the connection, subscription records and acks carry over.
+    async def values(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0.01)  # so that concurrent batches queue at the gate
+        ids = json.loads(request.content)["elementIds"]
+        return httpx.Response(200, json=bulk(*(item(i, vqt(f"v-{i}")) for i in ids)))
+
+    with respx.mock(assert_all_called=True) as router:
+        info = router.get(f"{API}/info").respond(json=INFO)
+        value_route = router.post(f"{API}/objects/value").mock(side_effect=values)
+        router.post(f"{API}/subscriptions").respond(json=ok({"subscriptionId": "sub-1"}))
+        sync = router.post(f"{API}/subscriptions/sync").respond(
+            json=ok([{"sequenceNumber": 3, "updates": []}])
+        )
+        listed = router.post(f"{API}/subscriptions/list").respond(
+            json=bulk(item("sub-1", {"subscriptionId": "sub-1"}, subscription=True))
+        )
+        # One connection: the second batch waits at the gate (a loop-bound semaphore).
+        client = i3x.AsyncClient(API, client_id="c", limits=httpx.Limits(max_connections=1))
+        batched = client.with_options(batch_size=1)
+
+        async def first() -> None:
+            await client.create_subscription("line 7")
+            await client.sync_subscription("sub-1")
+            await batched.get_values(["a", "b"])
+
+        async def later() -> list[object]:
+            merged = await asyncio.gather(client.get_value("a"), client.get_value("b"))
+            both = await batched.get_values(["a", "b"])
+            await batched.sync_subscription("sub-1")
+            (subscription,) = await client.get_subscriptions()
+            return [
+                *(v.value for v in merged),
+                *(v.value for v in both.values()),
+                subscription.display_name,
+            ]
+
+        asyncio.run(first())
+        assert asyncio.run(later()) == ["v-a", "v-b", "v-a", "v-b", "line 7"]
+        assert asyncio.run(later()) == ["v-a", "v-b", "v-a", "v-b", "line 7"]
+        asyncio.run(client.aclose())
+
+    assert info.call_count == 1
+    assert value_route.call_count == 2 + 3 + 3, "per later loop: one merged read, two batches"
+    assert sent_json(sync, 1)["lastSequenceNumber"] == 3
+    assert sent_json(sync, 2)["lastSequenceNumber"] == 3
+    assert sent_json(listed) == {"clientId": "c", "subscriptionIds": ["sub-1"]}
+
+
 async def test_alpha_server_is_unsupported(respx_mock: respx.MockRouter) -> None:
     respx_mock.get(f"{BASE}/info").respond(404)
     respx_mock.get(f"{API}/info").respond(404)

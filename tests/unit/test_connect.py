@@ -186,6 +186,42 @@ def test_a_non_i3x_info_is_an_invalid_server_response(content: bytes, content_ty
     assert not client.is_connected
 
 
+BARE_INFO = {
+    "specVersion": "1.0",
+    "serverVersion": "1.0.0",
+    "serverName": "bare",
+    "capabilities": {"query": {"history": True}, "subscribe": {"stream": True}},
+    "vendor": "acme",
+}
+
+
+def test_connect_accepts_a_bare_info_document() -> None:
+    # No {"success", "result"} envelope: the document itself is the server info.
+    with respx.mock() as router:
+        router.get(f"{API}/info").respond(json=BARE_INFO)
+        client = _client(API)
+        info = client.connect()
+        again = client.get_info()
+
+    assert client.is_connected
+    assert client.api_url == API
+    assert (info.spec_version, info.server_version, info.server_name) == ("1.0", "1.0.0", "bare")
+    assert info.capabilities.query.history is True
+    assert info.capabilities.subscribe.stream is True
+    assert info.model_extra == {"vendor": "acme"}
+    assert again == info
+
+
+def test_a_bare_info_without_spec_version_says_what_is_missing() -> None:
+    with respx.mock() as router:
+        router.get(f"{API}/info").respond(json={"serverVersion": "1.0.0", "serverName": "x"})
+        with pytest.raises(i3x.InvalidServerResponseError) as caught:
+            _client(API).connect()
+
+    assert "not with an i3X document" in str(caught.value)
+    assert "specVersion" in str(caught.value)
+
+
 def test_info_auth_failure_is_raised_as_is() -> None:
     with respx.mock() as router:
         router.get(f"{API}/info").respond(

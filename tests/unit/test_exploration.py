@@ -446,6 +446,25 @@ def test_get_related_objects_partial_failure(
 # ---------------------------------------------------------------------------- info
 
 
+def test_a_bare_list_is_read_as_the_result(
+    client: i3x.Client, respx_mock: respx.MockRouter
+) -> None:
+    respx_mock.get("/namespaces").respond(json=[{"uri": "urn:a", "displayName": "A"}])
+
+    namespaces = client.get_namespaces()
+
+    assert [(n.uri, n.display_name) for n in namespaces] == [("urn:a", "A")]
+
+
+def test_an_envelope_with_a_null_result_is_still_an_envelope(
+    client: i3x.Client, respx_mock: respx.MockRouter
+) -> None:
+    # Unknown keys next to "success" do not make the answer a bare result.
+    respx_mock.get("/namespaces").respond(json={"success": True, "result": None, "vendor": "x"})
+
+    assert client.get_namespaces() == []
+
+
 def test_get_info_reads_info_again(client: i3x.Client, respx_mock: respx.MockRouter) -> None:
     info_route = respx_mock.routes["info"]
     info_route.respond(json=sample("server-b-info.json"))

@@ -152,8 +152,35 @@ def test_related_object_round_trip() -> None:
 def test_a_value_without_quality_or_timestamp_takes_the_defaults() -> None:
     value = i3x.LastKnownValue.from_dict({"elementId": "x", "value": 1})
     assert (value.value, value.quality, value.timestamp) == (1, i3x.Quality.GOOD, None)
-    nulls = i3x.LastKnownValue.from_dict({"elementId": "x", "value": 1, "quality": None})
-    assert nulls.quality == i3x.Quality.GOOD
+    null_time = i3x.LastKnownValue.from_dict({"elementId": "x", "value": 1, "timestamp": None})
+    assert (null_time.quality, null_time.timestamp) == (i3x.Quality.GOOD, None)
+
+
+@pytest.mark.parametrize(
+    ("value", "quality"),
+    [(None, i3x.Quality.GOOD_NO_DATA), (0, i3x.Quality.UNCERTAIN), ({"a": 1}, "Uncertain")],
+)
+def test_a_null_quality_is_never_good_in_any_value_shape(value: object, quality: str) -> None:
+    # Good vouches for a value; a server that sends quality null vouches for nothing.
+    ts = "2026-01-01T00:00:00Z"
+    wire: dict[str, Any] = {"value": value, "quality": None, "timestamp": ts}
+    shapes: dict[str, dict[str, Any]] = {
+        "current": {"elementId": "x", **wire},
+        "history": {"elementId": "x", "values": [wire]},
+        "seed": {"elementId": "x", "data": [wire]},
+        "component": {"elementId": "p", "value": 1, "quality": "Good", "components": {"x": wire}},
+        "history component": {
+            "elementId": "p",
+            "values": [],
+            "components": {"x": {"values": [wire]}},
+        },
+    }
+    for name, shape in shapes.items():
+        read = i3x.LastKnownValue.from_dict(shape)
+        read = read.children.get("x", read)
+        assert (read.value, read.quality) == (value, quality), name
+    change = i3x.ValueChange.from_dict({"elementId": "x", **wire})
+    assert (change.value, change.quality) == (value, quality)
 
 
 def test_an_update_with_components_is_a_composition() -> None:

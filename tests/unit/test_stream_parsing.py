@@ -16,6 +16,7 @@ import respx
 import tenacity
 
 import i3x
+from i3x._subscriptions import parse_stream_event
 
 from ._helpers import INFO, sample_bytes
 
@@ -75,6 +76,67 @@ async def _changes(stream: i3x.AsyncSubscriptionStream, count: int) -> list[i3x.
         if isinstance(event, i3x.ValueChange):
             got.append(event)
     return got
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        {"elementId": "a", "value": 1, "quality": "Good", "timestamp": "2026-01-01T00:00:00Z"},
+        {
+            "elementId": "a",
+            "value": 1,
+            "quality": "Good",
+            "timestamp": "2026-01-01T00:00:00Z",
+            "components": {"b": {"value": 2, "quality": "Bad", "timestamp": None}},
+        },
+        {
+            "elementId": "a",
+            "sequenceNumber": 3,
+            "value": {
+                "isComposition": True,
+                "value": 1,
+                "quality": "Good",
+                "timestamp": "2026-01-01T00:00:00Z",
+                "components": {"b": {"value": 2, "quality": "Bad", "timestamp": None}},
+            },
+        },
+    ],
+    ids=["flat", "flat-composition", "nested"],
+)
+def test_a_stream_update_vqt_is_only_a_vqt(item: dict[str, Any]) -> None:
+    (change,) = parse_stream_event(json.dumps([item]), SUB)
+
+    vqt = change.data[0]
+    assert vqt.model_extra == {}
+    assert vqt.to_dict() == {"value": 1, "quality": "Good", "timestamp": "2026-01-01T00:00:00Z"}
+    # The fast decoding agrees with the models' own validation of the same item.
+    assert vqt.to_dict() == i3x.ValueChange.from_dict(item).data[0].to_dict()
+    for child in change.children.values():
+        assert child.data[0].to_dict() == {"value": 2, "quality": "Bad", "timestamp": None}
+
+
+def test_a_stream_update_with_a_null_quality_is_not_good() -> None:
+    ts = "2026-01-01T00:00:00Z"
+    items: list[dict[str, Any]] = [
+        {"elementId": "a", "value": None, "quality": None, "timestamp": ts},
+        {"elementId": "b", "value": 4, "quality": None, "timestamp": ts},
+        {
+            "elementId": "c",
+            "sequenceNumber": 2,
+            "value": {"isComposition": False, "value": 4, "quality": None, "timestamp": ts},
+        },
+    ]
+
+    changes = parse_stream_event(json.dumps(items), SUB)
+
+    assert [(c.value, c.quality) for c in changes] == [
+        (None, "GoodNoData"),
+        (4, "Uncertain"),
+        (4, "Uncertain"),
+    ]
+    assert all(c.timestamp is not None and c.timestamp.tzinfo is not None for c in changes)
+    # The fast decoding agrees with the models' own validation of the same items.
+    assert [c.quality for c in changes] == [i3x.ValueChange.from_dict(i).quality for i in items]
 
 
 async def test_flat_items_of_server_a(stream_of: Any) -> None:

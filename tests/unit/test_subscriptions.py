@@ -74,6 +74,15 @@ def test_create_subscription(client: i3x.Client, respx_mock: respx.MockRouter) -
     assert sent_json(route, 1) == {"clientId": CLIENT_ID}
 
 
+def test_create_subscription_reads_a_bare_answer(
+    client: i3x.Client, respx_mock: respx.MockRouter
+) -> None:
+    # Without the envelope, the object is the result (as decode_result documents).
+    respx_mock.post("/subscriptions").respond(json={"clientId": CLIENT_ID, "subscriptionId": SUB})
+
+    assert client.create_subscription() == SUB
+
+
 def test_create_subscription_without_an_id_is_invalid(
     client: i3x.Client, respx_mock: respx.MockRouter
 ) -> None:
@@ -368,6 +377,71 @@ def test_sync_items_shaped_like_each_servers_stream_events(
     assert itemcount.value == 8561
     assert result[2].updates[0].value == 200
     assert result[2].updates[0].sequence_number == 1
+
+
+def test_sync_update_vqts_carry_only_vqt_fields(
+    client: i3x.Client, respx_mock: respx.MockRouter
+) -> None:
+    ts = "2026-01-01T00:00:00Z"
+    flat = {
+        "elementId": "pump",
+        "value": 1.5,
+        "quality": "Good",
+        "timestamp": ts,
+        "components": {"pump-temp": {"value": 40, "timestamp": ts, "vendorStatus": "ok"}},
+        "vendor": "acme",
+    }
+    nested = {
+        "elementId": "tank",
+        "sequenceNumber": 8,
+        "value": {
+            "isComposition": True,
+            "value": 2,
+            "quality": "Good",
+            "timestamp": ts,
+            "components": {"tank-level": {"value": 3, "quality": "Good", "timestamp": ts}},
+        },
+    }
+    respx_mock.post("/subscriptions/sync").respond(json=ok([_batch(7, flat, nested)]))
+
+    pump, tank = client.sync_subscription(SUB).updates
+
+    assert pump.data[0].model_extra == {}
+    assert pump.data[0].to_dict() == {"value": 1.5, "quality": "Good", "timestamp": ts}
+    assert pump.model_extra == {"vendor": "acme"}, "the update's unknown field is the change's"
+    # A component is a wire VQT: its unknown fields are VQT-level, and kept.
+    assert pump.children["pump-temp"].data[0].to_dict() == {
+        "value": 40,
+        "quality": "Good",
+        "timestamp": ts,
+        "vendorStatus": "ok",
+    }
+    assert tank.data[0].to_dict() == {"value": 2, "quality": "Good", "timestamp": ts}
+    assert tank.children["tank-level"].data[0].model_extra == {}
+    assert tank.sequence_number == 8
+
+
+def test_sync_updates_with_a_null_quality_are_not_good(
+    client: i3x.Client, respx_mock: respx.MockRouter
+) -> None:
+    ts = "2026-01-01T00:00:00Z"
+    flat = {"elementId": "a", "value": None, "quality": None, "timestamp": ts}
+    valued = {"elementId": "b", "value": 4, "quality": None, "timestamp": ts}
+    nested = {
+        "elementId": "c",
+        "sequenceNumber": 9,
+        "value": {"isComposition": False, "value": None, "quality": None, "timestamp": ts},
+    }
+    respx_mock.post("/subscriptions/sync").respond(json=ok([_batch(9, flat, valued, nested)]))
+
+    updates = client.sync_subscription(SUB).updates
+
+    assert [(u.element_id, u.value, u.quality) for u in updates] == [
+        ("a", None, "GoodNoData"),
+        ("b", 4, "Uncertain"),
+        ("c", None, "GoodNoData"),
+    ]
+    assert updates[2].timestamp == datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
 def test_sync_batches_come_oldest_first(client: i3x.Client, respx_mock: respx.MockRouter) -> None:

@@ -269,6 +269,39 @@ def test_qualities_outside_the_four_names_are_kept(
     assert client.get_value("a").quality == quality
 
 
+@pytest.mark.parametrize(
+    ("value", "quality"), [(None, i3x.Quality.GOOD_NO_DATA), (72.5, i3x.Quality.UNCERTAIN)]
+)
+def test_a_null_quality_reads_the_same_in_current_values_and_history(
+    client: i3x.Client, respx_mock: respx.MockRouter, value: object, quality: str
+) -> None:
+    wire = {"value": value, "quality": None, "timestamp": "2026-01-01T00:00:00Z"}
+    respx_mock.post("/objects/value").respond(
+        json=bulk(item("a", {"isComposition": True, **wire, "components": {"b": wire}}))
+    )
+    respx_mock.post("/objects/history").respond(
+        json=bulk(
+            item(
+                "a",
+                {
+                    "isComposition": True,
+                    "values": [wire, {**wire, "timestamp": "2026-01-01T00:00:01Z"}],
+                    "components": {"b": {"values": [wire]}},
+                },
+            )
+        )
+    )
+
+    current = client.get_value("a", max_depth=2)
+    history = client.get_history("a", max_depth=2)
+
+    assert (current.value, current.quality) == (value, quality)
+    assert (current.children["b"].value, current.children["b"].quality) == (value, quality)
+    assert [(v.value, v.quality) for v in history.data] == [(value, quality)] * 2
+    assert history.children["b"].data[0].quality == quality
+    assert history.data[0].timestamp == datetime(2026, 1, 1, tzinfo=UTC)
+
+
 def test_quality_constants() -> None:
     assert i3x.Quality.ALL == ("Good", "GoodNoData", "Bad", "Uncertain")
     assert i3x.VQT(value=1).quality == i3x.Quality.GOOD
