@@ -54,7 +54,7 @@ from ._models import (
     ServerInfo,
     Subscription,
 )
-from ._retry import raise_if_retryable, retry_args
+from ._retry import areplaying, raise_if_retryable
 from ._streaming import (
     KEEPALIVE_SOCKET_OPTIONS,
     AsyncBuffer,
@@ -206,15 +206,20 @@ class AsyncClient(BaseClient):
                         response = await http.send(request)
             except (httpx.HTTPError, OSError, ssl.SSLError) as exc:
                 raise map_transport_error(exc, request)  # noqa: B904 (it sets its cause)
-            logger.debug("%s %s -> %d", *request_label(request), response.status_code)
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug("%s %s -> %d", *request_label(request), response.status_code)
             return raise_if_retryable(response)
 
-        retrying = AsyncRetrying(
-            **retry_args(
-                max_retries=self._options.max_retries, idempotent=call.idempotent, sleep=self._sleep
-            )
-        )
-        response: httpx.Response = await retrying(attempt)
+        try:
+            response = await attempt()
+        except I3XError as exc:
+            if not self._may_retry(exc, call):
+                raise
+            failed: I3XError | None = exc
+        else:
+            failed = None
+        if failed is not None:
+            response = await AsyncRetrying(**self._retry_args(call))(areplaying(failed, attempt))
         try:
             return call.parse(response)
         finally:

@@ -71,6 +71,7 @@ from ._models import (
     batch_from_wire,
     evolve,
 )
+from ._retry import retry_args, should_retry
 from ._version import __version__
 from ._wire import (
     Call,
@@ -459,6 +460,8 @@ class BaseClient:
 
     _state: ClientState
     _options: Options
+    _sleep: Callable[[float], Any]
+    """How the client waits between retries (``time.sleep`` or ``asyncio.sleep``)."""
     _transport_type: ClassVar[type[Any]] = object
     """What ``transport=`` must be: an ``httpx.BaseTransport`` or an ``httpx.AsyncBaseTransport``."""
 
@@ -643,6 +646,15 @@ class BaseClient:
         self._state.callbacks["on_error"] = fn
 
     # --------------------------------------------------------------------- requests
+
+    def _may_retry(self, exc: I3XError, call: Call[Any]) -> bool:
+        return self._options.max_retries > 0 and should_retry(exc, idempotent=call.idempotent)
+
+    def _retry_args(self, call: Call[Any]) -> dict[str, Any]:
+        """Keyword arguments for the client's tenacity loop over ``call``'s attempts."""
+        return retry_args(
+            max_retries=self._options.max_retries, idempotent=call.idempotent, sleep=self._sleep
+        )
 
     def _url(self, call: Call[Any]) -> str:
         root = call.root or self._state.api_root

@@ -41,7 +41,7 @@ from ._models import (
     ServerInfo,
     Subscription,
 )
-from ._retry import raise_if_retryable, retry_args
+from ._retry import raise_if_retryable, replaying
 from ._streaming import (
     STOP_TIMEOUT,
     Delivery,
@@ -121,15 +121,20 @@ class Client(BaseClient):
                 response = http.send(request)
             except (httpx.HTTPError, OSError, ssl.SSLError) as exc:
                 raise map_transport_error(exc, request)  # noqa: B904 (it sets its cause)
-            logger.debug("%s %s -> %d", *request_label(request), response.status_code)
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug("%s %s -> %d", *request_label(request), response.status_code)
             return raise_if_retryable(response)
 
-        retrying = Retrying(
-            **retry_args(
-                max_retries=self._options.max_retries, idempotent=call.idempotent, sleep=self._sleep
-            )
-        )
-        response = retrying(attempt)
+        try:
+            response = attempt()
+        except I3XError as exc:
+            if not self._may_retry(exc, call):
+                raise
+            failed: I3XError | None = exc
+        else:
+            failed = None
+        if failed is not None:
+            response = Retrying(**self._retry_args(call))(replaying(failed, attempt))
         try:
             return call.parse(response)
         finally:

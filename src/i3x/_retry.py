@@ -15,7 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import timezone
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from tenacity import (
@@ -30,9 +30,18 @@ from ._constants import INITIAL_RETRY_DELAY, MAX_RETRY_AFTER, MAX_RETRY_DELAY, R
 from ._exceptions import APIStatusError, ConnectionError, I3XError, status_error
 from ._wire import error_detail, request_label
 
-__all__ = ["parse_retry_after", "should_retry", "retry_args", "raise_if_retryable"]
+__all__ = [
+    "parse_retry_after",
+    "should_retry",
+    "retry_args",
+    "raise_if_retryable",
+    "replaying",
+    "areplaying",
+]
 
 logger = logging.getLogger("i3x")
+
+_R = TypeVar("_R")
 
 # Exponential backoff plus up to half a step of jitter, so that clients retrying
 # together do not come back together.
@@ -112,3 +121,34 @@ def raise_if_retryable(response: httpx.Response) -> httpx.Response:
     error = status_error(response.status_code, error_detail(response), method=method, url=url)
     error.retry_after = parse_retry_after(response.headers.get("retry-after"))
     raise error
+
+
+def replaying(first: I3XError, attempt: Callable[[], _R]) -> Callable[[], _R]:
+    """``attempt`` for tenacity, after a first attempt made without it that failed with ``first``.
+
+    Most requests succeed at once, and a tenacity loop costs more CPU than a small
+    request; so the clients try once on their own and only a retryable failure enters
+    the loop, which sees ``first`` as its attempt 1 (the same waits, logs and count).
+    """
+    pending: list[I3XError] = [first]
+
+    def again() -> _R:
+        if pending:
+            raise pending.pop()
+        return attempt()
+
+    return again
+
+
+def areplaying(
+    first: I3XError, attempt: Callable[[], Awaitable[_R]]
+) -> Callable[[], Awaitable[_R]]:
+    """:func:`replaying` for ``AsyncRetrying``, which needs a coroutine function."""
+    pending: list[I3XError] = [first]
+
+    async def again() -> _R:
+        if pending:
+            raise pending.pop()
+        return await attempt()
+
+    return again
