@@ -647,13 +647,6 @@ class AsyncClient(BaseClient):
     async def _stop_delivery(self, key: str) -> None:
         """Stop a subscription's delivery, so that none of its callbacks runs after this
         returns; one that ended with its loop is only forgotten."""
-        delivery = self._delivery_for(key)
-        if delivery is not None and self._ended(delivery):
-            delivery.stopped = True
-            with self._state.lock:
-                self._state.deliveries.pop(delivery.user_id, None)
-            await delivery.api._close_pool()
-            return
         await stop_delivery(self, key)
         if self._dispatcher is not None and self._dispatch_loop is asyncio.get_running_loop():
             await self._dispatcher.wait_idle()

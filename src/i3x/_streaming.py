@@ -306,7 +306,9 @@ class Delivery:
         """Stop delivering (promptly: the task is cancelled where it waits)."""
         self.stopped = True
         task, self._task = self._task, None
-        if task is not None and not task.done():
+        # A task of an event loop that has ended (AsyncClient across asyncio.run() calls)
+        # delivers nothing any more, and can be neither cancelled nor awaited from here.
+        if task is not None and not task.done() and task.get_loop() is asyncio.get_running_loop():
             task.cancel()
             # wait() rather than await: the task's own CancelledError is expected,
             # while a cancellation of the caller must still propagate.
@@ -649,18 +651,6 @@ async def stop_delivery(config: Any, key: str) -> None:
 # -------------------------------------------------------------------- consumers
 
 
-class _NeverStopped:
-    """Stands in for the owner of an item no delivery owns (it is never stopped)."""
-
-    stopped = False
-
-    def mark_delivered(self, item: Delivered, count: int | None = None) -> None:
-        pass
-
-
-_NOT_STOPPED: Final = _NeverStopped()
-
-
 def _report_callback_error(client: Any, callback: Callable[..., Any], exc: Exception) -> None:
     logger.error("an i3x callback raised", exc_info=exc)
     on_error = client.on_error
@@ -734,21 +724,26 @@ def deliver(client: Any, item: Delivered) -> None:
     A delivery stopped meanwhile gets no more callbacks, not even for the rest of this
     item: in sync mode only what went out is acknowledged, the rest comes again.
     """
-    owner = item.owner if isinstance(item.owner, Delivery) else _NOT_STOPPED
-    if owner.stopped and item.subscribed is None:
-        return
-    if item.subscribed is not None:
+    if item.subscribed is not None:  # on_subscribe's item: no delivery owns it
         _call_safely(client, client.on_subscribe, item.subscribed)
+        return
+    owner: Delivery = item.owner
     callback = client.on_value_change
+    done = 0
     if callback is not None:
-        for done, change in enumerate(item.changes):  # the hot loop: the call, one check
+        for change in item.changes:  # the hot loop: the call, one check
             if owner.stopped:
-                owner.mark_delivered(item, done)
-                return
+                break
             try:
                 callback(client, change)
             except Exception as exc:
                 _report_callback_error(client, callback, exc)
+            done += 1
+    else:  # nobody listens: the changes count as delivered, unless stopped already
+        done = 0 if owner.stopped else len(item.changes)
+    if owner.stopped:  # no notice then, and only what went out is acknowledged
+        owner.mark_delivered(item, done)
+        return
     if item.notice is not None and client.on_error is not None:
         _call_safely(client, client.on_error, item.notice)
     owner.mark_delivered(item)
@@ -782,18 +777,17 @@ class AsyncDispatcher:
             await asyncio.wait({working}, timeout=timeout)
 
     async def _deliver(self, item: Delivered) -> None:
-        owner = item.owner if isinstance(item.owner, Delivery) else _NOT_STOPPED
-        if owner.stopped and item.subscribed is None:
-            return
-        if item.subscribed is not None:
+        if item.subscribed is not None:  # on_subscribe's item: no delivery owns it
             await self._call(self._client.on_subscribe, item.subscribed)
+            return
+        owner: Delivery = item.owner
         done = 0
         for change in item.changes:
             if owner.stopped:  # as in deliver(): nothing more, acknowledge what went out
                 break
             await self._call(self._client.on_value_change, change)
             done += 1
-        if done < len(item.changes):
+        if owner.stopped:
             owner.mark_delivered(item, done)
             return
         if item.notice is not None and self._client.on_error is not None:

@@ -441,14 +441,13 @@ def bulk_results(
     successful result, so that the successes a :class:`~i3x.BulkError` carries
     are models too.
     """
-    method, url = request_label(response.request)
     matched = _match_items(keys, envelope.results)
     pairs: list[tuple[str, Any]] = []
-    errors: dict[str, I3XError] = {}
+    failed: list[tuple[str, BulkItem[Any] | None]] = []
     items: list[BulkItem[Any]] = []
     for key, item in zip(keys, matched, strict=True):
         if item is None or not item.success:
-            errors[key] = item_error(item, key, method=method, url=url)
+            failed.append((key, item))
             items.append(item or BulkItem(success=False, element_id=key))
         else:
             result = item.result
@@ -456,7 +455,11 @@ def bulk_results(
                 result = convert(key, result, envelope.response_detail, response)
             pairs.append((key, result))
             items.append(item)
-    if errors:
+    if failed:  # only now the request's label: answers without failures never need it
+        method, url = request_label(response.request)
+        errors: dict[str, I3XError] = {
+            key: item_error(item, key, method=method, url=url) for key, item in failed
+        }
         raise _bulk_error(errors, items, pairs, total=len(keys), what=what, method=method, url=url)
     return pairs, envelope.response_detail
 
