@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import copy
 import json
+import math
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -50,6 +51,14 @@ _HAS_COMPONENT = "HasComponent"
 _COMPONENT_OF = "ComponentOf"
 _STRUCTURAL = frozenset({_HAS_PARENT, _HAS_CHILDREN, _HAS_COMPONENT, _COMPONENT_OF})
 _NULL_ALLOWED: frozenset[str] = frozenset({"GoodNoData", "Bad"})
+# Values of these exact types are immutable and always JSON (floats: when finite), so
+# storing one needs no copy and checking one needs no trial encoding.
+_SCALARS = frozenset({str, int, bool})
+
+
+def _own_copy(value: Any) -> Any:
+    """A copy the caller cannot change later (scalars are shared as they are)."""
+    return value if type(value) in _SCALARS or type(value) is float else copy.deepcopy(value)
 
 
 def utc_now() -> datetime:
@@ -162,6 +171,7 @@ class AddressSpace:
         self._validators: dict[str, Draft202012Validator] = {}
         self._relationship_types: dict[str, RelationshipType] = {}
         self._nodes: dict[str, _Node] = {}
+        self._structure_version = 0
         self._listeners: list[ChangeListener] = []
         self._simulation: Simulation | None = None
         self.add_namespace(CORE_NAMESPACE_URI, "i3X core")
@@ -179,6 +189,11 @@ class AddressSpace:
     def lock(self) -> threading.RLock:
         """The lock every method holds; hold it to read several things consistently."""
         return self._lock
+
+    @property
+    def structure_version(self) -> int:
+        """A number that changes whenever objects are added (so `descendants` may change)."""
+        return self._structure_version
 
     # -- building -------------------------------------------------------------------------
 
@@ -311,7 +326,7 @@ class AddressSpace:
             if quality is None:
                 quality = "GoodNoData" if value is None else "Good"
             reading = Reading(
-                copy.deepcopy(value), quality, timestamp if timestamp is not None else utc_now()
+                _own_copy(value), quality, timestamp if timestamp is not None else utc_now()
             )
             self._check_reading(type_id, reading)
             node = _Node(
@@ -325,6 +340,7 @@ class AddressSpace:
                 history=[reading],
             )
             self._nodes[element_id] = node
+            self._structure_version += 1
             if parent_id is not None:
                 node.link(_HAS_PARENT, parent_id)
                 self._nodes[parent_id].link(_HAS_CHILDREN, element_id)
@@ -415,7 +431,7 @@ class AddressSpace:
                 except ValueError as err:
                     raise ValueError(f"{element_id}: {err}") from None
                 stored[element_id] = Reading(
-                    copy.deepcopy(reading.value), reading.quality, reading.timestamp
+                    _own_copy(reading.value), reading.quality, reading.timestamp
                 )
             for element_id, reading in stored.items():
                 node = self._nodes[element_id]
@@ -437,7 +453,7 @@ class AddressSpace:
             node = self._node(element_id, "element_id")
             self._check_reading(node.type_id, reading)
             self._insert_history(
-                node, Reading(copy.deepcopy(reading.value), reading.quality, reading.timestamp)
+                node, Reading(_own_copy(reading.value), reading.quality, reading.timestamp)
             )
 
     def step(self, now: datetime | None = None) -> dict[str, Reading]:
@@ -621,11 +637,17 @@ class AddressSpace:
                     f"value: null is only allowed with quality GoodNoData or Bad, not {quality}"
                 )
             return
-        try:
-            json.dumps(value, allow_nan=False)
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"value: not representable as JSON ({err})") from None
-        error = best_match(self._validators[type_id].iter_errors(value))
+        kind = type(value)
+        if kind not in _SCALARS and (kind is not float or not math.isfinite(value)):
+            try:
+                json.dumps(value, allow_nan=False)
+            except (TypeError, ValueError) as err:
+                raise ValueError(f"value: not representable as JSON ({err})") from None
+        validator = self._validators[type_id]
+        # is_valid stops at the first error; best_match (for the message) weighs them all.
+        if validator.is_valid(value):
+            return
+        error = best_match(validator.iter_errors(value))
         if error is not None:
             where = "" if not error.absolute_path else f" at {error.json_path}"
             raise ValueError(

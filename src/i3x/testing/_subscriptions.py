@@ -103,6 +103,19 @@ class _Subscription:
     next_sequence: int = 1
     lost: tuple[int, int] | None = None
     stream: StreamHandle | None = None
+    plan: _Plan | None = None
+    """Derived from `monitored` and the space's structure; None when either changed."""
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Which updates a change produces, worked out once instead of on every change."""
+
+    structure_version: int
+    coverage: dict[str, int]
+    """Element id to the maxDepth its update carries, in the order updates are queued."""
+    reach: dict[str, frozenset[str]]
+    """A changed element id to the covered ids whose update it changes."""
 
 
 class SubscriptionManager:
@@ -218,6 +231,7 @@ class SubscriptionManager:
                 if exists:
                     # A repeated registration is ignored, keeping its first maxDepth.
                     sub.monitored.setdefault(element_id, max_depth)
+            sub.plan = None
             return known
 
     def unregister(
@@ -233,6 +247,7 @@ class SubscriptionManager:
             found: list[bool] = []
             for element_id in element_ids:
                 found.append(sub.monitored.pop(element_id, None) is not None)
+            sub.plan = None
             return found
 
     def details(
@@ -351,21 +366,34 @@ class SubscriptionManager:
                     self._enqueue(sub, updates)
 
     def _updates_for(self, sub: _Subscription, changed: frozenset[str]) -> list[dict[str, Any]]:
+        plan = self._plan_for(sub)
+        touched: set[str] = set()
+        for element_id in changed:
+            touched.update(plan.reach.get(element_id, ()))
+        updates: list[dict[str, Any]] = []
+        for element_id, depth in plan.coverage.items():
+            if element_id in touched:
+                update = {"elementId": element_id}
+                update.update(current_value_json(self._space, element_id, depth))
+                updates.append(update)
+        return updates
+
+    def _plan_for(self, sub: _Subscription) -> _Plan:
+        version = self._space.structure_version
+        if sub.plan is not None and sub.plan.structure_version == version:
+            return sub.plan
         coverage: dict[str, int] = {}
         for element_id, depth in sub.monitored.items():
             _cover(coverage, element_id, depth)
             for child_id, level in self._space.descendants(element_id, depth):
                 _cover(coverage, child_id, 0 if depth == 0 else depth - level)
-        updates: list[dict[str, Any]] = []
+        reach: dict[str, set[str]] = {}
         for element_id, depth in coverage.items():
-            touched = element_id in changed or any(
-                cid in changed for cid, _ in self._space.descendants(element_id, depth)
-            )
-            if touched:
-                update = {"elementId": element_id}
-                update.update(current_value_json(self._space, element_id, depth))
-                updates.append(update)
-        return updates
+            reach.setdefault(element_id, set()).add(element_id)
+            for child_id, _ in self._space.descendants(element_id, depth):
+                reach.setdefault(child_id, set()).add(element_id)
+        sub.plan = _Plan(version, coverage, {k: frozenset(v) for k, v in reach.items()})
+        return sub.plan
 
     def _enqueue(self, sub: _Subscription, updates: list[dict[str, Any]]) -> None:
         sub.queue.append(Batch(sub.next_sequence, updates))

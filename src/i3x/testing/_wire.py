@@ -72,11 +72,9 @@ class ApiError(Exception):
 def format_timestamp(moment: datetime) -> str:
     """RFC 3339 in UTC with a Z, milliseconds unless the time carries finer digits."""
     utc = moment.astimezone(timezone.utc)
-    if utc.microsecond % 1000:
-        fraction = f"{utc.microsecond:06d}"
-    else:
-        fraction = f"{utc.microsecond // 1000:03d}"
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + fraction + "Z"
+    digits = "microseconds" if utc.microsecond % 1000 else "milliseconds"
+    # isoformat of an aware UTC time ends in "+00:00"; i3X servers write "Z".
+    return utc.isoformat(timespec=digits)[:-6] + "Z"
 
 
 def parse_timestamp(text: str, field_name: str) -> datetime:
