@@ -231,6 +231,43 @@ def test_components_within_depth_are_queued(i3x_server: DemoServer, api: httpx.C
     ]
 
 
+def test_coverage_follows_registrations_and_components_added_later(
+    i3x_server: DemoServer, api: httpx.Client
+) -> None:
+    # Which updates a change makes is worked out once per subscription; it must be
+    # worked out again when registrations or the objects' components change.
+    sid = subscribe(api, ["pump-101-motor"], max_depth=0)
+    i3x_server.set_value("pump-101-motor-current", 20.0)
+    assert _updates(sync(api, sid)) == [["pump-101-motor", "pump-101-motor-current"]]
+    i3x_server.space.add_object(
+        "pump-101-motor-vibration",
+        "M-101 Vibration",
+        type_id="current-type",
+        component_of="pump-101-motor",
+        value=1.0,
+    )
+    i3x_server.set_value("pump-101-motor-vibration", 2.0)
+    answer = sync(api, sid, 1)
+    assert _updates(answer) == [["pump-101-motor", "pump-101-motor-vibration"]]
+    assert answer.json()["result"][0]["updates"][0]["components"]["pump-101-motor-vibration"][
+        "value"
+    ] == 2.0
+    api.post(
+        "/subscriptions/register",
+        json={"clientId": CLIENT, "subscriptionId": sid, "elementIds": ["pt-304"]},
+    )
+    i3x_server.set_value("pt-304", 4.0)
+    assert _updates(sync(api, sid, 2)) == [["pt-304"]]
+    api.post(
+        "/subscriptions/unregister",
+        json={"clientId": CLIENT, "subscriptionId": sid, "elementIds": ["pump-101-motor"]},
+    )
+    i3x_server.push({"pt-304": 5.0, "pump-101-motor-vibration": 3.0})
+    answer = sync(api, sid, 3)
+    assert _updates(answer) == [["pt-304"]]
+    assert answer.json()["result"][0]["updates"][0]["value"] == 5.0
+
+
 def test_a_tick_is_one_batch(i3x_server: DemoServer, api: httpx.Client) -> None:
     sid = subscribe(api, ["pt-304", "tank-201"], max_depth=0)
     i3x_server.tick()
