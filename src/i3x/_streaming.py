@@ -100,6 +100,10 @@ STOP_TIMEOUT: Final = 2.0
 SYNC_MIN_WAIT: Final = 0.01
 """The first wait after an empty sync; it doubles up to ``poll_interval``."""
 
+SYNC_DELIVERY_WAIT: Final = 5.0
+"""The longest a sync waits for the consumer to take the previous answer (see
+``Delivery._until_delivered``)."""
+
 
 def _keepalive_options() -> list[tuple[int, int, int]]:
     options = [(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)]
@@ -282,6 +286,9 @@ class Delivery:
         self._task: asyncio.Task[None] | None = None
         self.started = asyncio.Event()
         """Set once the first stream is open or the first sync answered."""
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._awaited: int | None = None
+        self._caught_up = asyncio.Event()
         self.failure: SubscriptionError | None = None
         """Why delivery ended by itself, if it did."""
         self.handed_over = False
@@ -298,9 +305,8 @@ class Delivery:
         if acked is not None:
             self.delivered_seq = acked
             self._sequencer.last = acked
-        self._task = asyncio.get_running_loop().create_task(
-            self._run(), name=f"i3x-delivery-{self.user_id}"
-        )
+        self._loop = asyncio.get_running_loop()
+        self._task = self._loop.create_task(self._run(), name=f"i3x-delivery-{self.user_id}")
 
     async def stop(self) -> None:
         """Stop delivering (promptly: the task is cancelled where it waits)."""
@@ -331,6 +337,11 @@ class Delivery:
             with self.api._state.lock:
                 self.delivered_seq = seq
                 self.api._state.acks[self.server_id] = seq
+            awaited = self._awaited
+            if awaited is not None and seq >= awaited and self._loop is not None:
+                # RuntimeError: the loop has closed, and nothing waits any more.
+                with contextlib.suppress(RuntimeError):
+                    self._loop.call_soon_threadsafe(self._caught_up.set)
 
     # -------------------------------------------------------------------- run
 
@@ -524,6 +535,26 @@ class Delivery:
             await self.sink.put(
                 Delivered(changes=changes, seq=newest, owner=self, epoch=self.epoch)
             )
+            await self._until_delivered(newest)
+
+    async def _until_delivered(self, seq: int) -> None:
+        """Wait until the consumer has taken everything up to ``seq``.
+
+        A sync acknowledges only what was delivered, and the server answers with all it
+        has not seen acknowledged: syncing before the consumer caught up fetches the same
+        batches again (with a fast producer, 3 of every 4 updates were decoded twice).
+        The wait is bounded so that a slow consumer still keeps the subscription alive
+        on the server, whose TTL counts from the last sync.
+        """
+        self._caught_up.clear()
+        self._awaited = seq
+        try:
+            # Checked after _awaited is set: mark_delivered reads it after it records.
+            if self.delivered_seq is None or self.delivered_seq < seq:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._caught_up.wait(), SYNC_DELIVERY_WAIT)
+        finally:
+            self._awaited = None
 
     async def _sync_once(self) -> Any:
         ack = self.delivered_seq

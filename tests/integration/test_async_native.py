@@ -156,3 +156,41 @@ async def test_stop_stream_in_the_middle_of_an_answer_acknowledges_what_went_out
         rest = await client.sync_subscription(sub_id)
         assert [u.value for u in rest.updates] == list(range(5, 50))
     assert seen == list(range(5))
+
+
+async def test_sync_mode_fetches_more_only_once_the_callbacks_took_the_answer(
+    i3x_server: DemoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As the sync client's test of the same name, with a coroutine callback holding
+    # the first answer while the event loop goes on.
+    monkeypatch.setattr(i3x._streaming, "SYNC_DELIVERY_WAIT", 0.5)
+    sync_path = "/v1/subscriptions/sync"
+    entered, release, all_in = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    got: list[float] = []
+
+    async def hold_the_first(client: i3x.AsyncClient, change: i3x.ValueChange) -> None:
+        if change.value == 0.0:
+            entered.set()
+            await release.wait()
+        got.append(change.value)
+        if len(got) == 5:
+            all_in.set()
+
+    async with i3x.AsyncClient(i3x_server.url) as client:
+        client.on_value_change = hold_the_first
+        await client.subscribe(["pt-304"], mode="sync", poll_interval=0.01)
+        i3x_server.set_value("pt-304", 0.0)
+        await asyncio.wait_for(entered.wait(), 10)
+        held_at = asyncio.get_running_loop().time()
+        i3x_server.requests.clear()
+        for value in range(1, 5):
+            i3x_server.set_value("pt-304", float(value))
+        await asyncio.to_thread(i3x_server.requests.wait_for, path=sync_path)
+        waited = asyncio.get_running_loop().time() - held_at
+        assert waited >= 0.4, f"synced again {waited:.3f} s into a held answer"
+        assert "lastSequenceNumber" not in i3x_server.requests.filter(path=sync_path)[0].json
+        release.set()
+        await asyncio.wait_for(all_in.wait(), 10)
+        await asyncio.to_thread(i3x_server.requests.wait_for, 2, path=sync_path)
+        assert i3x_server.requests.filter(path=sync_path)[1].json["lastSequenceNumber"] == 5
+    assert got == [0.0, 1.0, 2.0, 3.0, 4.0]

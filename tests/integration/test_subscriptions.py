@@ -267,6 +267,45 @@ def test_a_slow_callback_loses_nothing(
     assert recorder.values() == list(range(50))
 
 
+SYNC_PATH = "/v1/subscriptions/sync"
+
+
+def test_sync_mode_fetches_more_only_once_the_callbacks_took_the_answer(
+    i3x_server: DemoServer, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The next sync acknowledges what the callbacks took; syncing before they took it
+    # would fetch the same batches again. While a callback holds an answer, the loop
+    # waits, but only up to SYNC_DELIVERY_WAIT: then it syncs to keep the subscription
+    # alive on the server (its TTL), acknowledging nothing new. (The async client's
+    # twin is in test_async_native.)
+    monkeypatch.setattr(i3x._streaming, "SYNC_DELIVERY_WAIT", 0.5)
+    entered, release = threading.Event(), threading.Event()
+    held_at: list[float] = []
+
+    def hold_the_first(c: object, change: i3x.ValueChange) -> None:
+        if change.value == 0.0:
+            held_at.append(time.monotonic())
+            entered.set()
+            release.wait(10)
+        recorder.on_value_change(c, change)
+
+    with i3x.Client(i3x_server.url) as client:
+        client.on_value_change = hold_the_first
+        client.subscribe(["pt-304"], mode="sync", poll_interval=0.01)
+        i3x_server.set_value("pt-304", 0.0)  # batch 1
+        assert entered.wait(10)
+        i3x_server.requests.clear()
+        _push(i3x_server, "pt-304", range(1, 5))  # batches 2 to 5
+        i3x_server.requests.wait_for(path=SYNC_PATH)
+        waited = time.monotonic() - held_at[0]
+        assert waited >= 0.4, f"synced again {waited:.3f} s into a held answer"
+        assert "lastSequenceNumber" not in i3x_server.requests.filter(path=SYNC_PATH)[0].json
+        release.set()
+        recorder.wait_for(lambda: recorder.values() == [0.0, 1.0, 2.0, 3.0, 4.0])
+        i3x_server.requests.wait_for(2, path=SYNC_PATH)
+        assert i3x_server.requests.filter(path=SYNC_PATH)[1].json["lastSequenceNumber"] == 5
+
+
 def test_disconnect_stops_every_thread_promptly(i3x_server: DemoServer) -> None:
     before = set(threading.enumerate())
     client = i3x.Client(i3x_server.url)
@@ -303,11 +342,7 @@ def test_idle_timeout_reconnects_a_silent_stream(
 
 def _wait_for_streams(server: DemoServer, count: int, timeout: float = 10.0) -> None:
     """Wait until the server has seen ``count`` stream requests."""
-    deadline = time.monotonic() + timeout
-    while sum(1 for r in server.requests if r.path == "/v1/subscriptions/stream") < count:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"fewer than {count} stream requests")
-        time.sleep(0.01)
+    server.requests.wait_for(count, path="/v1/subscriptions/stream", timeout=timeout)
 
 
 # ------------------------------------------------ stopping in the middle of an answer

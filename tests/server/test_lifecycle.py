@@ -129,6 +129,19 @@ def test_the_request_log_records_what_was_sent(i3x_server: DemoServer, api: http
     assert len(i3x_server.requests) == 3
 
 
+def test_the_request_log_waits_for_requests(i3x_server: DemoServer, api: httpx.Client) -> None:
+    i3x_server.requests.clear()
+    caller = threading.Thread(
+        target=lambda: [api.get("/namespaces"), api.post("/objects/list", json={})]
+    )
+    caller.start()
+    [posted] = i3x_server.requests.wait_for(method="POST", path="/v1/objects/list")
+    caller.join()
+    assert posted.json == {}
+    with pytest.raises(TimeoutError, match="fewer than 2 requests to any method /v1/namespaces"):
+        i3x_server.requests.wait_for(2, path="/v1/namespaces", timeout=0.05)
+
+
 def test_set_value_and_push_validate(i3x_server: DemoServer) -> None:
     with pytest.raises(ValueError, match="tank-201-setpoint"):
         i3x_server.set_value("tank-201-setpoint", {"temperature": "hot"})

@@ -249,9 +249,10 @@ def test_coverage_follows_registrations_and_components_added_later(
     i3x_server.set_value("pump-101-motor-vibration", 2.0)
     answer = sync(api, sid, 1)
     assert _updates(answer) == [["pump-101-motor", "pump-101-motor-vibration"]]
-    assert answer.json()["result"][0]["updates"][0]["components"]["pump-101-motor-vibration"][
-        "value"
-    ] == 2.0
+    assert (
+        answer.json()["result"][0]["updates"][0]["components"]["pump-101-motor-vibration"]["value"]
+        == 2.0
+    )
     api.post(
         "/subscriptions/register",
         json={"clientId": CLIENT, "subscriptionId": sid, "elementIds": ["pt-304"]},

@@ -56,13 +56,38 @@ class RequestLog:
     """
 
     def __init__(self, maxlen: int = 10_000) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         self._items: deque[RecordedRequest] = deque(maxlen=maxlen)
 
     def append(self, request: RecordedRequest) -> None:
         """Record a request."""
         with self._lock:
             self._items.append(request)
+            self._lock.notify_all()
+
+    def wait_for(
+        self,
+        count: int = 1,
+        *,
+        method: str | None = None,
+        path: str | None = None,
+        timeout: float = 10.0,
+    ) -> list[RecordedRequest]:
+        """Wait until at least `count` recorded requests match `method` and/or `path`.
+
+        Returns:
+            The matching requests, oldest first.
+
+        Raises:
+            TimeoutError: Fewer arrived within `timeout` seconds.
+        """
+        with self._lock:
+            if not self._lock.wait_for(lambda: len(self._matching(method, path)) >= count, timeout):
+                raise TimeoutError(
+                    f"fewer than {count} requests to {method or 'any method'} "
+                    f"{path or 'any path'} within {timeout} s"
+                )
+            return self._matching(method, path)
 
     def clear(self) -> None:
         """Forget every recorded request."""
@@ -74,12 +99,14 @@ class RequestLog:
     ) -> list[RecordedRequest]:
         """The recorded requests with this method and/or path."""
         with self._lock:
-            return [
-                r
-                for r in self._items
-                if (method is None or r.method == method.upper())
-                and (path is None or r.path == path)
-            ]
+            return self._matching(method, path)
+
+    def _matching(self, method: str | None, path: str | None) -> list[RecordedRequest]:
+        return [
+            r
+            for r in self._items
+            if (method is None or r.method == method.upper()) and (path is None or r.path == path)
+        ]
 
     def __len__(self) -> int:
         with self._lock:
