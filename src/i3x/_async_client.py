@@ -151,7 +151,7 @@ class AsyncClient(BaseClient):
         pool = self._local_pool()
         http = pool.http
         if not isinstance(http, httpx.AsyncClient) or http.is_closed:
-            kwargs = dict(self._http_kwargs)
+            kwargs = dict(self._http_settings())
             transport = self._transport
             if transport is None and self._keepalive:
                 transport = httpx.AsyncHTTPTransport(

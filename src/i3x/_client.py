@@ -102,7 +102,7 @@ class Client(BaseClient):
         with self._state.lock:
             http = self._pool.http
             if not isinstance(http, httpx.Client) or http.is_closed:
-                http = httpx.Client(**self._http_kwargs, transport=self._transport)
+                http = httpx.Client(**self._http_settings(), transport=self._transport)
                 self._pool.http = http
             return http
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import ssl
 import traceback
 from collections.abc import Iterator
 
@@ -304,3 +305,14 @@ def test_with_options_timeout_none_turns_the_timeout_off() -> None:
     assert unchanged == httpx.Timeout(5).as_dict()
     assert client.with_options(batch_size=2).timeout == httpx.Timeout(5)
     assert i3x.AsyncClient(API, timeout=5).with_options(timeout=None).timeout == httpx.Timeout(None)
+
+
+def test_one_ssl_context_serves_every_pool_of_a_client() -> None:
+    # httpx loads the CA bundle for every client it builds (about 10 ms); the SDK builds
+    # one per delivery and per event loop, so it makes the context once and shares it.
+    client = i3x.Client("https://i3x.test/v1")
+    context = client._http_settings()["verify"]
+    assert isinstance(context, ssl.SSLContext)
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    assert client.with_options(timeout=3)._http_settings()["verify"] is context
+    assert i3x.Client("https://i3x.test/v1", verify=False)._http_settings()["verify"] is False
