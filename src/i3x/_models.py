@@ -729,26 +729,26 @@ _VQT_KEYS: Final = frozenset(_VQTWire.__annotations__)
 
 
 def _assemble(cls: type[_M], values: dict[str, Any]) -> _M:
-    """An instance of a model from values that were validated already."""
+    """An instance of a model from values that were validated already (``values``
+    becomes its ``__dict__``: pass a dict of its own)."""
     instance = object.__new__(cls)
-    instance.__dict__.update(values)
+    object.__setattr__(instance, "__dict__", values)
     return instance
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    return (
-        value if value is None or value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
-    )
 
 
 def _vqt_values(item: Mapping[str, Any]) -> dict[str, Any]:
     """The VQT fields of a validated wire VQT, update or current-value result."""
     value = item.get("value")
     quality = item.get("quality", Quality.GOOD)
+    timestamp = item.get("timestamp")
     return {
         "value": value,
         "quality": _unstated_quality(value) if quality is None else quality,
-        "timestamp": _aware(item.get("timestamp")),
+        "timestamp": (
+            timestamp
+            if timestamp is None or timestamp.tzinfo is not None
+            else timestamp.replace(tzinfo=timezone.utc)
+        ),
     }
 
 
