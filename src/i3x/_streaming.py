@@ -288,6 +288,8 @@ class Delivery:
         """Set once the first stream is open or the first sync answered."""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._awaited: int | None = None
+        self._handed: int | None = None
+        """The newest sequence number put into the sink (sync mode, this epoch)."""
         self._caught_up = asyncio.Event()
         self.failure: SubscriptionError | None = None
         """Why delivery ended by itself, if it did."""
@@ -329,19 +331,22 @@ class Delivery:
         ``sync_subscription()`` (after ``stop_stream()``) acknowledge exactly this much.
         """
         seq = item.seq if count is None else item.acknowledgeable(count)
-        if (
-            seq is not None
-            and item.epoch == self.epoch
-            and (self.delivered_seq is None or seq > self.delivered_seq)
-        ):
-            with self.api._state.lock:
-                self.delivered_seq = seq
-                self.api._state.acks[self.server_id] = seq
+        if seq is None:
+            return
+        # Under the lock with _recreate: a late mark of the old subscription's item must
+        # not acknowledge anything on the new one.
+        with self.api._state.lock:
+            if item.epoch != self.epoch or (
+                self.delivered_seq is not None and seq <= self.delivered_seq
+            ):
+                return
+            self.delivered_seq = seq
+            self.api._state.acks[self.server_id] = seq
             awaited = self._awaited
-            if awaited is not None and seq >= awaited and self._loop is not None:
-                # RuntimeError: the loop has closed, and nothing waits any more.
-                with contextlib.suppress(RuntimeError):
-                    self._loop.call_soon_threadsafe(self._caught_up.set)
+        if awaited is not None and seq >= awaited and self._loop is not None:
+            # RuntimeError: the loop has closed, and nothing waits any more.
+            with contextlib.suppress(RuntimeError):
+                self._loop.call_soon_threadsafe(self._caught_up.set)
 
     # -------------------------------------------------------------------- run
 
@@ -528,6 +533,14 @@ class Delivery:
                     changes.extend(batch.updates)
                     newest = batch.sequence_number
             if newest is None:
+                handed = self._handed
+                if handed is not None and (
+                    self.delivered_seq is None or self.delivered_seq < handed
+                ):
+                    # Only a keepalive while the consumer still holds an answer: wait
+                    # for it again rather than poll (each poll sends the same batches).
+                    await self._until_delivered(handed)
+                    continue
                 idle_wait = min(self.settings.poll_interval, max(SYNC_MIN_WAIT, idle_wait * 2))
                 await self.api._sleep(idle_wait)
                 continue
@@ -535,6 +548,7 @@ class Delivery:
             await self.sink.put(
                 Delivered(changes=changes, seq=newest, owner=self, epoch=self.epoch)
             )
+            self._handed = newest
             await self._until_delivered(newest)
 
     async def _until_delivered(self, seq: int) -> None:
@@ -547,10 +561,11 @@ class Delivery:
         on the server, whose TTL counts from the last sync.
         """
         self._caught_up.clear()
-        self._awaited = seq
+        with self.api._state.lock:  # as mark_delivered: it records, then reads _awaited
+            self._awaited = seq
+            behind = self.delivered_seq is None or self.delivered_seq < seq
         try:
-            # Checked after _awaited is set: mark_delivered reads it after it records.
-            if self.delivered_seq is None or self.delivered_seq < seq:
+            if behind:
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._caught_up.wait(), SYNC_DELIVERY_WAIT)
         finally:
@@ -596,9 +611,10 @@ class Delivery:
         with api._state.lock:
             api._state.subscriptions.pop(old_id, None)
             api._state.acks.pop(old_id, None)
-        self.server_id = new_id
-        self.epoch += 1
-        self.delivered_seq = None
+            self.server_id = new_id
+            self.epoch += 1
+            self.delivered_seq = None
+            self._handed = None
         self._sequencer.reset()
         notice = SubscriptionLostError(
             f"the server no longer had subscription {old_id} (expired or restarted); it was "

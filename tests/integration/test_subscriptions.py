@@ -275,9 +275,9 @@ def test_sync_mode_fetches_more_only_once_the_callbacks_took_the_answer(
 ) -> None:
     # The next sync acknowledges what the callbacks took; syncing before they took it
     # would fetch the same batches again. While a callback holds an answer, the loop
-    # waits, but only up to SYNC_DELIVERY_WAIT: then it syncs to keep the subscription
-    # alive on the server (its TTL), acknowledging nothing new. (The async client's
-    # twin is in test_async_native.)
+    # waits, but only up to SYNC_DELIVERY_WAIT: then it syncs once to keep the
+    # subscription alive on the server (its TTL), acknowledging nothing new, and waits
+    # again. (The async client's twin is in test_async_native.)
     monkeypatch.setattr(i3x._streaming, "SYNC_DELIVERY_WAIT", 0.5)
     entered, release = threading.Event(), threading.Event()
     held_at: list[float] = []
@@ -295,15 +295,21 @@ def test_sync_mode_fetches_more_only_once_the_callbacks_took_the_answer(
         i3x_server.set_value("pt-304", 0.0)  # batch 1
         assert entered.wait(10)
         i3x_server.requests.clear()
-        _push(i3x_server, "pt-304", range(1, 5))  # batches 2 to 5
         i3x_server.requests.wait_for(path=SYNC_PATH)
-        waited = time.monotonic() - held_at[0]
-        assert waited >= 0.4, f"synced again {waited:.3f} s into a held answer"
-        assert "lastSequenceNumber" not in i3x_server.requests.filter(path=SYNC_PATH)[0].json
-        release.set()
-        recorder.wait_for(lambda: recorder.values() == [0.0, 1.0, 2.0, 3.0, 4.0])
+        first = time.monotonic()
+        assert first - held_at[0] >= 0.4, "synced again before the wait ran out"
         i3x_server.requests.wait_for(2, path=SYNC_PATH)
-        assert i3x_server.requests.filter(path=SYNC_PATH)[1].json["lastSequenceNumber"] == 5
+        # Still held: one keepalive per wait, not a poll every few ms (each poll would
+        # send the unacknowledged batches again).
+        assert time.monotonic() - first >= 0.4, "polled while the answer was still held"
+        assert all("lastSequenceNumber" not in r.json for r in i3x_server.requests.filter())
+        release.set()
+        _push(i3x_server, "pt-304", range(1, 5))  # batches 2 to 5
+        recorder.wait_for(lambda: recorder.values() == [0.0, 1.0, 2.0, 3.0, 4.0])
+        acks = [
+            r.json.get("lastSequenceNumber") for r in i3x_server.requests.filter(path=SYNC_PATH)
+        ]
+        assert acks[2] == 1, "the first sync after the callback took batch 1 acknowledges it"
 
 
 def test_disconnect_stops_every_thread_promptly(i3x_server: DemoServer) -> None:
