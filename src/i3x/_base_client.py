@@ -913,41 +913,32 @@ class BaseClient:
     ) -> Flow[list[ObjectInstance]]:
         ids = check_ids(element_ids, "element_ids")
         meta = check_bool(include_metadata, "include_metadata")
-        pairs, _ = yield from self._bulk(
-            "/objects/list",
-            ids,
-            lambda c: {"elementIds": c, "includeMetadata": meta},
-            ObjectInstance,
-            "objects",
-        )
+        pairs, _ = yield from self._objects_by_id(ids, meta)
         return [v for _, v in pairs]
 
     def _get_object(self, element_id: str, include_metadata: bool) -> Flow[ObjectInstance]:
         key = check_id(element_id, "element_id")
         meta = check_bool(include_metadata, "include_metadata")
-        result, _ = yield from self._single(
-            self._bulk(
-                "/objects/list",
-                [key],
-                lambda c: {"elementIds": c, "includeMetadata": meta},
-                ObjectInstance,
-                "objects",
-            ),
-            key,
-        )
+        result, _ = yield from self._single(self._objects_by_id([key], meta), key)
         found: ObjectInstance = result
         return found
 
     def _list_objects_by_id(self, ids: list[str], include_metadata: bool) -> Flow[dict[str, Any]]:
         """Objects by id, keyed by id (for merged single-object reads)."""
-        pairs, _ = yield from self._bulk(
+        pairs, _ = yield from self._objects_by_id(ids, include_metadata)
+        return dict(pairs)
+
+    def _objects_by_id(
+        self, ids: list[str], include_metadata: bool
+    ) -> Flow[tuple[list[tuple[str, Any]], ResponseDetail | None]]:
+        """``POST /objects/list`` for checked ids, in batches."""
+        return self._bulk(
             "/objects/list",
             ids,
             lambda c: {"elementIds": c, "includeMetadata": include_metadata},
             ObjectInstance,
             "objects",
         )
-        return dict(pairs)
 
     def _get_related_objects(
         self, element_ids: Iterable[str], relationship_type: str | None, include_metadata: bool
