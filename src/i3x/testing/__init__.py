@@ -18,6 +18,7 @@ Needs the `server` extra: `pip install "i3x-client[server]"`.
 import contextlib as _contextlib
 
 from ._app import Capabilities
+from ._dialects import DIALECTS, Dialect
 from ._faults import Faults
 from ._middleware import RecordedRequest, RequestLog
 from ._plant import ISA95_NAMESPACE_URI, PLANT_NAMESPACE_URI, demo_plant
@@ -39,6 +40,8 @@ __all__ = [
     # The server
     "DemoServer",
     "Capabilities",
+    "Dialect",
+    "DIALECTS",
     "Faults",
     "RequestLog",
     "RecordedRequest",
