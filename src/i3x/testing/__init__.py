@@ -12,6 +12,8 @@ at it:
 
 Build your own address space with `AddressSpace` instead of the demo plant, and use the
 pytest fixtures `i3x_server` and `i3x_server_factory` (see `i3x.testing._pytest_plugin`).
+`DemoServer(dialect="early-1.0")` or `dialect="node-i3x"` answers like those real servers
+instead of the spec (`DIALECTS` lists them).
 Needs the `server` extra: `pip install "i3x-client[server]"`.
 """
 
