@@ -58,6 +58,7 @@ from ._models import (
     ValueChange,
     models_json_schema,
 )
+from ._profiles import ServerProfile
 from ._streaming import AsyncSubscriptionStream, SubscriptionStream
 from ._subscriptions import Event, Mode
 from ._version import __version__
@@ -68,6 +69,7 @@ __all__ = [
     "Client",
     "AsyncClient",
     "SyncResult",
+    "ServerProfile",
     # subscriptions in pull form
     "SubscriptionStream",
     "AsyncSubscriptionStream",

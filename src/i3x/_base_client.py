@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import logging
 import re
 import ssl
 import threading
@@ -54,7 +55,6 @@ from ._exceptions import (
 )
 from ._models import (
     VQT,
-    BatchWire,
     BulkItem,
     LastKnownValue,
     MonitoredObject,
@@ -67,9 +67,19 @@ from ._models import (
     ServerInfo,
     Subscription,
     SyncBatch,
+    SyncEntryWire,
     ValueChange,
     batch_from_wire,
     evolve,
+)
+from ._profiles import (
+    ServerProfile,
+    check_profile,
+    profile_from_info,
+    refuse_unstorable,
+    route_is_missing,
+    update_body,
+    without_bulk_route,
 )
 from ._retry import retry_args, should_retry
 from ._version import __version__
@@ -80,8 +90,10 @@ from ._wire import (
     bulk_results,
     decode_bulk,
     decode_result,
+    error_detail,
     merge_bulk_errors,
     pause_gc,
+    raise_for_failure,
     raise_for_status,
     request_label,
     value_result,
@@ -101,6 +113,8 @@ __all__ = [
     "SyncResult",
     "first_step",
 ]
+
+logger = logging.getLogger("i3x")
 
 _T = TypeVar("_T")
 
@@ -221,7 +235,8 @@ class ClientState:
 
     api_root: str | None = None
     server_info: ServerInfo | None = None
-    is_beta: bool = False
+    profile: ServerProfile | None = None
+    """How the server takes writes: chosen at connect, changed by what the server shows."""
     subscriptions: dict[str, SubscriptionRecord] = field(default_factory=dict)
     callbacks: dict[str, Callable[..., Any] | None] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -483,7 +498,9 @@ class BaseClient:
         limits: httpx.Limits = DEFAULT_LIMITS,
         follow_redirects: bool = True,
         transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
+        server_profile: ServerProfile | str | None = None,
     ) -> None:
+        self._profile_given = check_profile(server_profile)
         if transport is not None and not isinstance(transport, self._transport_type):
             raise TypeError(
                 f"transport must be an {self._transport_type.__qualname__} for "
@@ -592,6 +609,13 @@ class BaseClient:
     def server_info(self) -> ServerInfo | None:
         """What ``GET /info`` said at :meth:`connect`, or ``None`` before."""
         return self._state.server_info
+
+    @property
+    def server_profile(self) -> ServerProfile | None:
+        """How the server takes writes (see `i3x.ServerProfile`): the `server_profile=`
+        given, else the one chosen at connect from `/info` and from what the server
+        showed since (a bulk write route it lacks); `None` before connecting."""
+        return self._state.profile or self._profile_given
 
     @property
     def timeout(self) -> httpx.Timeout:
@@ -722,13 +746,21 @@ class BaseClient:
         with self._state.lock:
             self._state.api_root = root
             self._state.server_info = info
-            self._state.is_beta = info.is_beta
+            self._choose_profile(info)
             if info.is_beta:
                 self._state.warnings.append(
                     f"{root} is a pre-release (beta) i3X server (serverVersion="
                     f"{info.server_version!r}); beta support is deprecated and will be removed. "
                     "Upgrade the server to i3X 1.0."
                 )
+
+    def _choose_profile(self, info: ServerInfo) -> None:
+        if self._profile_given is not None:
+            profile, why = self._profile_given, "given as server_profile="
+        else:
+            profile, why = profile_from_info(info)
+        self._state.profile = profile
+        logger.debug("server profile %r for %s: %s", profile.value, self._base_url, why)
 
     def _take_warnings(self) -> list[str]:
         with self._state.lock:
@@ -739,7 +771,7 @@ class BaseClient:
         with self._state.lock:
             self._state.api_root = None
             self._state.server_info = None
-            self._state.is_beta = False
+            self._state.profile = None
 
     # ------------------------------------------------------------------ primitives
 
@@ -1049,22 +1081,90 @@ class BaseClient:
             raise ValueError(f"{name} needs a timestamp: history entries are placed in time")
         return body
 
-    def _beta_writes(self, updates: list[tuple[str, dict[str, Any]]]) -> Flow[None]:
-        # Beta servers have no bulk write: one PUT /objects/{id}/value per element, whose
-        # body is the bare new value (the beta guide; its reference server stores the body).
-        for key, vqt in updates:
-            if vqt.get("quality", "Good") != "Good" or "timestamp" in vqt:
-                raise NotSupportedError(
-                    f"{key}: a beta server takes only the value; it cannot store a quality "
-                    "or timestamp (upgrade the server to i3X 1.0)"
-                )
+    def _write_values(self, updates: list[tuple[str, dict[str, Any]]]) -> Flow[None]:
+        """Write current values the way the server's profile says (see `i3x.ServerProfile`).
 
+        A bulk profile whose route turns out to be missing (405, or a 404 that is not
+        an i3X answer) becomes its per-element twin for this client from then on,
+        unless the user chose the profile; a failed item never counts as a missing route.
+        """
+        yield CONNECTED  # the profile comes from the server
+        profile = self.server_profile or ServerProfile.SPEC
+        refuse_unstorable(profile, updates)
+        if not profile.per_element:
+            written = yield from self._bulk_writes(profile, updates)
+            if written:
+                return
+            profile = self._learn_no_bulk_route(profile)
+        yield from self._element_writes(profile, updates)
+
+    def _bulk_writes(
+        self, profile: ServerProfile, updates: list[tuple[str, dict[str, Any]]]
+    ) -> Flow[bool]:
+        """One `PUT /objects/value` for every update; `False` when the route is missing."""
+        keys = [k for k, _ in updates]
+
+        def parse(response: httpx.Response) -> bool:
+            if route_is_missing(response):
+                if self._profile_given is None:
+                    return False
+                method, url = request_label(response.request)
+                raise NotSupportedError(
+                    f"the server has no bulk write route (HTTP {response.status_code}), and "
+                    f"server_profile={profile.value!r} was given: pass "
+                    f"server_profile={without_bulk_route(profile).value!r}, or leave it out "
+                    "to let the client choose",
+                    response.status_code,
+                    detail=error_detail(response).detail,
+                    method=method,
+                    url=url,
+                )
+            envelope = decode_bulk(response, Any, "writes")
+            bulk_results(response, envelope, keys, what="writes")
+            return True
+
+        body = {"updates": [{"elementId": k, "value": update_body(profile, v)} for k, v in updates]}
+        written: bool = yield Call(
+            "PUT", "/objects/value", parse=parse, json=body, idempotent=False
+        )
+        return written
+
+    def _learn_no_bulk_route(self, profile: ServerProfile) -> ServerProfile:
+        """Remember, for this client and its views, that the server has no bulk write."""
+        learned = without_bulk_route(profile)
+        with self._state.lock:
+            self._state.profile = learned
+        logger.debug(
+            "server profile %r for %s: PUT /objects/value is not there, writing per element",
+            learned.value,
+            self._base_url,
+        )
+        return learned
+
+    def _element_writes(
+        self, profile: ServerProfile, updates: list[tuple[str, dict[str, Any]]]
+    ) -> Flow[None]:
+        # One PUT /objects/{id}/value per element, sent concurrently by the async client.
         def call_for(key: str, vqt: dict[str, Any]) -> Call[Any]:
+            def parse(response: httpx.Response) -> None:
+                if route_is_missing(response):
+                    method, url = request_label(response.request)
+                    raise NotSupportedError(
+                        f"{key}: the server takes no writes of current values: neither "
+                        f"PUT /objects/value nor PUT /objects/{{elementId}}/value is there "
+                        f"(HTTP {response.status_code})",
+                        response.status_code,
+                        detail=error_detail(response).detail,
+                        method=method,
+                        url=url,
+                    )
+                raise_for_failure(response, context=key)
+
             return Call(
                 "PUT",
                 f"/objects/{quote(key, safe='')}/value",
-                parse=lambda r: raise_for_status(r, context=key),
-                json=vqt["value"],
+                parse=parse,
+                json=update_body(profile, vqt),
                 idempotent=False,
             )
 
@@ -1086,23 +1186,6 @@ class BaseClient:
                 errors=errors,
                 results={k: None for k, _ in updates if k not in errors},
             )
-
-    def _write_values(self, updates: list[tuple[str, dict[str, Any]]]) -> Flow[None]:
-        yield CONNECTED  # beta servers take another endpoint
-        if self._state.is_beta:
-            yield from self._beta_writes(updates)
-            return
-        by_key = dict(updates)
-        yield from self._bulk(
-            "/objects/value",
-            [k for k, _ in updates],
-            lambda c: {"updates": [{"elementId": k, "value": by_key[k]} for k in c]},
-            Any,
-            "writes",
-            idempotent=False,
-            method="PUT",
-            batch=False,
-        )
 
     def _update_value(
         self, element_id: str, value: Any, quality: str | None, timestamp: Any
@@ -1401,7 +1484,7 @@ class BaseClient:
         def parse(response: httpx.Response) -> SyncResult:
             stamp = stamp_as or key
             with pause_gc:  # a backlog is tens of thousands of new objects: see pause_gc
-                result, detail = decode_result(response, list[BatchWire], "SyncBatch")
+                result, detail = decode_result(response, list[SyncEntryWire], "SyncBatch")
                 batches = sorted(
                     (batch_from_wire(b, stamp) for b in result or ()),
                     key=lambda b: b.sequence_number,

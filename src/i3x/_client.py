@@ -91,6 +91,11 @@ class Client(BaseClient):
         follow_redirects: Follow HTTP redirects.
         transport: An ``httpx.BaseTransport`` to send requests through (tests, custom
             networking); subscriptions open their own connections.
+        server_profile: How the server takes writes: an `i3x.ServerProfile` or its
+            value (`"spec"`, `"bare-value"`, `"per-element"`, `"beta"`). By default
+            the client chooses at connect from `/info` and falls back to per-element
+            writes when the server has no bulk write route; a profile given here is
+            used as it is (see docs/wire.md).
     """
 
     _transport_type = httpx.BaseTransport

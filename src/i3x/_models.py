@@ -723,6 +723,23 @@ class BatchWire(TypedDict):
     updates: list[UpdateWire]
 
 
+@with_config(ConfigDict(extra="allow"))
+class FlatEntryWire(TypedDict, total=False):
+    # An earlier generation's sync entry: one update with its own sequence number and
+    # no `updates` array. Read as a batch of that one update.
+    sequenceNumber: Required[int]
+    elementId: Required[str]
+    value: Annotated[_CurrentValueWire | Any, Field(union_mode="left_to_right")]
+    quality: str | None
+    timestamp: datetime | None
+    components: dict[str, _VQTWire] | None
+    isComposition: bool | None
+
+
+SyncEntryWire = Annotated[BatchWire | FlatEntryWire, Field(union_mode="left_to_right")]
+"""One entry of a sync answer: a batch, or (earlier servers) one flat update."""
+
+
 _UPDATE_KEYS: Final = frozenset(UpdateWire.__annotations__)
 _BATCH_KEYS: Final = frozenset(BatchWire.__annotations__)
 _VQT_KEYS: Final = frozenset(_VQTWire.__annotations__)
@@ -803,8 +820,12 @@ def change_from_wire(
 
 
 def batch_from_wire(batch: Mapping[str, Any], subscription_id: str | None) -> SyncBatch:
-    """A :class:`SyncBatch` from a validated sync-batch dict; its updates take its number."""
+    """A `SyncBatch` from a validated sync entry: a batch, whose updates take its number,
+    or a flat entry (`FlatEntryWire`), which becomes a batch of that one update."""
     seq = batch["sequenceNumber"]
+    if "updates" not in batch:
+        update = change_from_wire(batch, subscription_id, seq)
+        return _assemble(SyncBatch, {"sequence_number": seq, "updates": [update]})
     values = {
         "sequence_number": seq,
         "updates": [change_from_wire(u, subscription_id, seq) for u in batch["updates"]],

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
+from http import HTTPStatus
 from typing import Any, Final, Generic, TypeVar, cast
 from urllib.parse import urlsplit, urlunsplit
 
@@ -41,8 +42,10 @@ __all__ = [
     "decode_result",
     "decode_bulk",
     "bulk_results",
+    "raise_for_failure",
     "raise_for_status",
     "error_detail",
+    "error_member",
     "map_transport_error",
     "pause_gc",
     "redact_url",
@@ -96,7 +99,8 @@ class BulkEnvelope(WireModel, Generic[_T]):
 @wire_model
 class _ErrorBody(WireModel):
     # Every error body seen in the wild: the i3X envelope, {"detail": ...},
-    # {"message": ..., "error": ..., "statusCode": ...}.
+    # {"message": ..., "error": ..., "statusCode": ...}, and an earlier generation's
+    # {"success": false, "error": {"code": ..., "message": ...}}.
     response_detail: ResponseDetail | None = None
     detail: Any = None
     message: Any = None
@@ -166,6 +170,26 @@ def _snippet(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _status_title(status: int | None) -> str | None:
+    try:
+        return HTTPStatus(status).phrase if status is not None else None
+    except ValueError:
+        return None
+
+
+def error_member(error: Any) -> ResponseDetail | None:
+    """The detail an earlier generation's `"error": {"code": 404, "message": "..."}`
+    member gives (at the top level or in a bulk item), or `None` for anything else."""
+    if not isinstance(error, Mapping) or not ("code" in error or "message" in error):
+        return None
+    code = error.get("code")
+    status = code if isinstance(code, int) and not isinstance(code, bool) else None
+    message = error.get("message")
+    if message is not None and not isinstance(message, str):
+        message = json.dumps(message)
+    return ResponseDetail(title=_status_title(status), status=status, detail=message)
+
+
 def error_detail(response: httpx.Response) -> ResponseDetail:
     """What the server said about a failure, whatever the shape of its body."""
     content_type = response.headers.get("content-type", "")
@@ -184,6 +208,11 @@ def error_detail(response: httpx.Response) -> ResponseDetail:
         )
     if parsed.response_detail is not None:
         return parsed.response_detail
+    member = error_member(parsed.error)
+    if member is not None:
+        return ResponseDetail(
+            title=member.title or reason, status=response.status_code, detail=member.detail
+        )
     said = parsed.detail if parsed.detail is not None else parsed.message
     if said is not None and not isinstance(said, str):
         said = json.dumps(said)
@@ -201,6 +230,27 @@ def raise_for_status(response: httpx.Response, *, context: str | None = None) ->
     raise status_error(
         response.status_code, error_detail(response), method=method, url=url, context=context
     )
+
+
+def raise_for_failure(response: httpx.Response, *, context: str | None = None) -> None:
+    """Raise for a 4xx/5xx answer, and for a 2xx whose JSON says `"success": false`.
+
+    For answers whose body is otherwise free (per-element writes: beta servers send
+    their own fields, or nothing at all).
+    """
+    raise_for_status(response, context=context)
+    try:
+        body = json.loads(response.content) if response.content.strip() else None
+    except ValueError:
+        return
+    if not isinstance(body, Mapping) or body.get("success") is not False:
+        return
+    detail = error_detail(response)
+    method, url = request_label(response.request)
+    member = error_member(body.get("error"))
+    status = (member.status if member is not None else None) or detail.status
+    status = status if status and status >= 400 else 400
+    raise status_error(status, detail, method=method, url=url, context=context)
 
 
 def map_transport_error(exc: Exception, request: httpx.Request | None) -> I3XError:
@@ -372,7 +422,7 @@ def decode_result(
             raise _validation_error(response, exc, what) from None
     if envelope.success is False:
         method, url = request_label(response.request)
-        detail = envelope.response_detail
+        detail = envelope.response_detail or error_member(envelope.model_extra.get("error"))
         status = detail.status if detail and detail.status else response.status_code
         raise status_error(status, detail, method=method, url=url)
     return envelope.result, envelope.response_detail
@@ -387,6 +437,14 @@ def decode_bulk(response: httpx.Response, tp: Any, what: str) -> BulkEnvelope[An
             envelope: BulkEnvelope[Any] = _adapter(BulkEnvelope[tp]).validate_json(response.content)
     except pydantic.ValidationError as exc:
         raise _validation_error(response, exc, what) from None
+    if envelope.success is False and not envelope.results:
+        # A failure of the whole request (an earlier generation answers 200 with an
+        # `error` member), not of its items: it has none.
+        detail = envelope.response_detail or error_member(envelope.model_extra.get("error"))
+        if detail is not None:
+            method, url = request_label(response.request)
+            status = detail.status or response.status_code
+            raise status_error(status, detail, method=method, url=url)
     return envelope
 
 
@@ -394,7 +452,9 @@ def item_error(
     item: BulkItem[Any] | None, key: str, *, method: str | None, url: str | None
 ) -> APIStatusError:
     """The error a failed bulk item stands for."""
-    detail = item.response_detail if item is not None else None
+    detail = None
+    if item is not None:
+        detail = item.response_detail or error_member(item.model_extra.get("error"))
     status = detail.status if detail is not None and detail.status else 404
     fallback = "the server sent no answer for this id" if item is None else None
     return status_error(status, detail, fallback=fallback, method=method, url=url, context=key)

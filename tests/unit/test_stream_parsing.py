@@ -173,6 +173,18 @@ async def test_nested_items_with_sequence_numbers_of_server_b(stream_of: Any) ->
     assert isinstance(again, i3x.StreamError)
 
 
+async def test_items_without_sequence_numbers_of_the_earlier_generation(stream_of: Any) -> None:
+    expected = _data_items("server-c-stream-6s.sse")
+    stream = await stream_of(sample_bytes("server-c-stream-6s.sse"))
+    got = await _changes(stream, len(expected))
+    assert [(c.element_id, c.value, c.quality) for c in got] == [
+        (e["elementId"], e["value"], e["quality"]) for e in expected
+    ]
+    assert all(c.sequence_number is None for c in got)
+    # Without numbers nothing can be told apart as a repeat: every event is delivered.
+    assert len(got) == 12
+
+
 async def test_keepalive_comments_are_skipped(stream_of: Any) -> None:
     stream = await stream_of(sample_bytes("server-b-subscriptions-stream-quiet-20s-keepalive.sse"))
     [change] = await _changes(stream, 1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import dataclasses
+import enum
 import signal
 import threading
 import time
@@ -26,13 +27,24 @@ from ._times import parse_time
 from ._values import parents_of
 from ._watch import Watcher, notice_dict
 
-__all__ = ["demo", "tour", "load_server"]
+__all__ = ["demo", "tour", "load_server", "DemoDialect"]
 
 _EXTRA_HINT = 'the demo server needs the server extra: pip install "i3x-client[server]"'
 _SENSORS = ("ts-301", "ts-302", "ts-303", "pt-304")
 _WATCHED = ("pump-101-flow", "pt-304")
 _SETPOINT = "tank-201-setpoint"
 _SETPOINT_VALUE = {"temperature": 72.5}
+
+
+class DemoDialect(str, enum.Enum):
+    """The server generations `i3x demo` can answer like (`DemoServer(dialect=...)`).
+
+    Kept here rather than imported from `i3x.testing`, which needs the server extra.
+    """
+
+    spec = "spec"
+    early = "early-1.0"
+    node_i3x = "node-i3x"
 
 
 def load_server(session: Session) -> ModuleType:
@@ -68,21 +80,34 @@ def demo(
     port: Annotated[
         int, typer.Option("--port", "-p", min=0, max=65535, help="Port (0: any free port).")
     ] = 8080,
+    dialect: Annotated[
+        DemoDialect,
+        typer.Option(
+            "--dialect",
+            help=(
+                "Answer like another generation of server: early-1.0 (no bulk write, flat "
+                "sync entries, error bodies) or node-i3x (stores the whole value member)."
+            ),
+        ),
+    ] = DemoDialect.spec,
 ) -> None:
     """Serve the demo bottling plant until Ctrl-C (needs the 'server' extra).
 
     Values drift every second like real instruments; an hour of history is there
-    from the start. Point any i3X client at it, or this command line:
+    from the start. Point any i3X client at it, or this command line. With
+    --dialect it answers like a real server that deviates from the spec, so that
+    you can try your own code against the servers you will meet.
 
     [bold]Examples[/bold]
       i3x demo
       i3x demo --port 9000
+      i3x demo --dialect early-1.0
       i3x --url http://127.0.0.1:8080 get pump-101-flow     (in another shell)
     """
     session = Session.of(ctx)
     testing = load_server(session)
     with session.guard():
-        server = testing.DemoServer(host=host, port=port)
+        server = testing.DemoServer(host=host, port=port, dialect=dialect.value)
         try:
             server.start()
         except OSError as exc:
@@ -90,9 +115,12 @@ def demo(
             raise typer.Exit(ExitCode.ERROR) from None
         try:
             if session.out.json_mode:
-                session.out.json_line({"url": server.url, "apiUrl": server.api_url})
+                session.out.json_line(
+                    {"url": server.url, "apiUrl": server.api_url, "dialect": dialect.value}
+                )
             else:
-                session.out.line(Text(f"i3X demo server on {server.url}", style="bold"))
+                played = "" if dialect is DemoDialect.spec else f" (dialect {dialect.value})"
+                session.out.line(Text(f"i3X demo server on {server.url}{played}", style="bold"))
                 session.out.line(f"try:  i3x --url {server.url} get pump-101-flow")
                 session.out.note("Ctrl-C to stop")
             with _sigterm_as_interrupt(), contextlib.suppress(KeyboardInterrupt):

@@ -12,12 +12,15 @@ at it:
 
 Build your own address space with `AddressSpace` instead of the demo plant, and use the
 pytest fixtures `i3x_server` and `i3x_server_factory` (see `i3x.testing._pytest_plugin`).
+`DemoServer(dialect="early-1.0")` or `dialect="node-i3x"` answers like those real servers
+instead of the spec (`DIALECTS` lists them).
 Needs the `server` extra: `pip install "i3x-client[server]"`.
 """
 
 import contextlib as _contextlib
 
 from ._app import Capabilities
+from ._dialects import DIALECTS, Dialect
 from ._faults import Faults
 from ._middleware import RecordedRequest, RequestLog
 from ._plant import ISA95_NAMESPACE_URI, PLANT_NAMESPACE_URI, demo_plant
@@ -39,6 +42,8 @@ __all__ = [
     # The server
     "DemoServer",
     "Capabilities",
+    "Dialect",
+    "DIALECTS",
     "Faults",
     "RequestLog",
     "RecordedRequest",

@@ -3,14 +3,15 @@
 Middleware, outermost first: gzip (every JSON answer compressed when asked; SSE is left
 alone by Starlette), the request log, fault injection, authentication. Errors of any
 kind, including unknown routes (404) and wrong methods (405), leave in the i3X failure
-envelope.
+envelope, unless a dialect (`_dialects.py`) makes the server answer like another
+generation of server.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -24,6 +25,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from ._dialects import NODE_I3X_BOOLEAN_REFUSAL, Rules
 from ._faults import ConnectionCut, FaultMiddleware, Faults, StreamFault
 from ._middleware import AuthMiddleware, RequestLog, RequestLogMiddleware
 from ._space import QUALITIES, AddressSpace, ObjectType, Quality, Reading, RelationshipType, utc_now
@@ -50,6 +52,7 @@ from ._wire import (
     ValueRequest,
     VQTInput,
     VQTRecord,
+    WholeValueUpdateRequest,
     bulk_error,
     bulk_ok,
     bulk_response,
@@ -122,11 +125,13 @@ class _EventStream(StreamingResponse):
         handle: StreamHandle,
         keepalive: float,
         fault: StreamFault | None,
+        shape: Callable[[int, list[dict[str, Any]]], list[dict[str, Any]]],
     ) -> None:
         self._subscriptions = subscriptions
         self._handle = handle
         self._keepalive = keepalive
         self._fault = fault
+        self._shape = shape
         super().__init__(
             self._events(),
             media_type="text/event-stream",
@@ -158,7 +163,8 @@ class _EventStream(StreamingResponse):
                 except asyncio.TimeoutError:
                     yield b": keepalive\n\n"
                 continue
-            payload = json.dumps(batch.updates, separators=(",", ":"), ensure_ascii=False)
+            items = self._shape(batch.sequence_number, batch.updates)
+            payload = json.dumps(items, separators=(",", ":"), ensure_ascii=False)
             event = b"data: " + payload.encode() + b"\n\n"
             if fault is not None and fault.kind == "cut" and sent >= fault.events:
                 yield event[: len(event) // 2]
@@ -180,6 +186,7 @@ class _Api:
         max_depth_limit: int | None,
         beta: bool,
         keepalive_interval: float,
+        rules: Rules,
     ) -> None:
         self.space = space
         self.subscriptions = subscriptions
@@ -188,17 +195,20 @@ class _Api:
         self.max_depth_limit = max_depth_limit
         self.beta = beta
         self.keepalive_interval = keepalive_interval
+        self.rules = rules
 
     # -- info and types -------------------------------------------------------------------
 
     async def info(self, request: Request) -> Response:
         caps = self.capabilities()
+        version = self.rules.server_version or SERVER_VERSION
         return success_response(
             request.headers,
             {
                 "specVersion": "1.0",
-                "serverVersion": f"{SERVER_VERSION}-beta" if self.beta else SERVER_VERSION,
-                "serverName": SERVER_NAME,
+                "serverVersion": f"{version}-beta" if self.beta else version,
+                "serverName": self.rules.server_name or SERVER_NAME,
+                **self.rules.info_extra,
                 "capabilities": {
                     "query": {"history": caps.query_history},
                     "update": {"current": caps.update_current, "history": caps.update_history},
@@ -255,7 +265,7 @@ class _Api:
 
         with self.space.lock:
             items = _each_element(body.element_ids, map(one, body.element_ids))
-        return bulk_response(request.headers, items)
+        return _bulk_answer(request, items)
 
     async def related_objects(self, request: Request) -> Response:
         body = await _body(request, RelatedRequest)
@@ -283,7 +293,7 @@ class _Api:
 
         with self.space.lock:
             items = _each_element(body.element_ids, map(one, body.element_ids))
-        return bulk_response(request.headers, items)
+        return _bulk_answer(request, items)
 
     # -- values ---------------------------------------------------------------------------
 
@@ -308,6 +318,8 @@ class _Api:
         )
 
     async def values(self, request: Request) -> Response:
+        if request.method == "PUT" and self.rules.bulk_write == "whole-value":
+            return await self._write_whole_values(request)
         if request.method == "PUT":
             return await self._write_values(request)
         body = await _body(request, ValueRequest)
@@ -331,12 +343,14 @@ class _Api:
                 return _MISSING
             if self._cut_short(eid, body.max_depth, depth) and eid not in truncated:
                 truncated.append(eid)
+            if not self.rules.value_is_composition:
+                return read(eid, depth)
             return {"isComposition": obj.is_composition, **read(eid, depth)}
 
         with self.space.lock:
             items = _each_element(body.element_ids, map(one, body.element_ids))
-        return bulk_response(
-            request.headers,
+        return _bulk_answer(
+            request,
             items,
             partial_detail=self._partial_detail(body.max_depth, truncated),
         )
@@ -355,15 +369,49 @@ class _Api:
             accepted.append((eid, Reading(value.value, quality, when)))
 
         items = self._write_each(body.updates, accept)
+        self._store(accepted)
+        return _bulk_answer(request, items)
+
+    def _store(self, accepted: list[tuple[str, Reading]], *, check_schema: bool = True) -> None:
         with self.space.lock:
             latest = dict(accepted)
             for eid, reading in accepted:
                 # An element written twice in one request: the earlier value is history.
                 if latest[eid] is not reading:
-                    self.space.insert_history(eid, reading)
+                    self.space.insert_history(eid, reading, check_schema=check_schema)
             if latest:
-                self.space.apply(latest)
-        return bulk_response(request.headers, items)
+                self.space.apply(latest, check_schema=check_schema)
+
+    async def _write_whole_values(self, request: Request) -> Response:
+        """node-i3x's `PUT /objects/value`: each update's whole `value` member is the value.
+
+        A spec VQT is stored as the object it is, quality Good at the server's time,
+        without a word; a boolean variable refuses an object with a per-item 403.
+        """
+        if not self.capabilities().update_current:
+            raise ApiError(501, "This server does not support writing current values")
+        body = await _body(request, WholeValueUpdateRequest)
+        now = utc_now()
+        accepted: list[tuple[str, Reading]] = []
+
+        def accept(eid: str, value: Any) -> None:
+            try:
+                self.space.check_value(eid, value)
+            except ValueError:
+                if not isinstance(value, dict):
+                    raise
+                if self._schema_type(eid) == "boolean":
+                    raise ApiError(403, NODE_I3X_BOOLEAN_REFUSAL) from None
+            accepted.append((eid, Reading(value, "Good", now)))
+
+        items = self._write_each(body.updates, accept)
+        self._store(accepted, check_schema=False)
+        return _bulk_answer(request, items)
+
+    def _schema_type(self, element_id: str) -> Any:
+        obj = self.space.get_object(element_id)
+        object_type = self.space.get_object_type(obj.type_id) if obj is not None else None
+        return object_type.schema.get("type") if object_type is not None else None
 
     async def history(self, request: Request) -> Response:
         if request.method == "PUT":
@@ -397,14 +445,15 @@ class _Api:
             when = parse_timestamp(value.timestamp, "timestamp")
             self.space.insert_history(eid, Reading(value.value, _quality(value.quality), when))
 
-        return bulk_response(request.headers, self._write_each(body.updates, insert))
+        return _bulk_answer(request, self._write_each(body.updates, insert))
 
     def _write_each(
         self,
         updates: Iterable[Any],
         write: Callable[[str, Any], None],
     ) -> list[dict[str, Any]]:
-        """One bulk item per update: 404 for an unknown element, 400 for a value `write` refuses."""
+        """One bulk item per update: 404 for an unknown element, 400 for a value `write`
+        refuses (or the status of the `ApiError` it raises)."""
         items = []
         for update in updates:
             eid = update.element_id
@@ -414,7 +463,7 @@ class _Api:
             try:
                 write(eid, update.value)
             except ApiError as err:
-                items.append(bulk_error(_ELEMENT, eid, 400, err.detail))
+                items.append(bulk_error(_ELEMENT, eid, err.status, err.detail))
             except ValueError as err:
                 items.append(bulk_error(_ELEMENT, eid, 400, str(err)))
             else:
@@ -439,6 +488,32 @@ class _Api:
             {"success": True, "elementId": eid, "message": "Updated successfully", "result": None},
         )
 
+    async def element_write_value(self, request: Request) -> Response:
+        """An earlier generation's `PUT /objects/{elementId}/value`: the body is a VQT."""
+        if not self.capabilities().update_current:
+            raise ApiError(501, "This server does not support writing current values")
+        eid = request.path_params["elementId"]
+        body = await _body(request, VQTInput)
+        if eid not in self.space:
+            raise ApiError(404, f"Element not found: {eid}")
+        quality = _quality(body.quality)
+        when = utc_now() if body.timestamp is None else parse_timestamp(body.timestamp, "timestamp")
+        try:
+            self.space.set_value(eid, body.value, quality, when)
+        except ValueError as err:
+            raise ApiError(400, str(err)) from err
+        return success_response(request.headers, None)
+
+    def _is_composition(self, element_id: str) -> bool:
+        obj = self.space.get_object(element_id)
+        return obj is not None and obj.is_composition
+
+    def _stream_items(self, seq: int, updates: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            self.rules.update(u, seq, self._is_composition(u["elementId"]), stream=True)
+            for u in updates
+        ]
+
     # -- subscriptions --------------------------------------------------------------------
 
     async def create_subscription(self, request: Request) -> Response:
@@ -454,7 +529,7 @@ class _Api:
             body.client_id, body.subscription_id, body.element_ids, depth
         )
         items = _each_element(body.element_ids, _done(known))
-        return bulk_response(request.headers, items)
+        return _bulk_answer(request, items)
 
     async def unregister(self, request: Request) -> Response:
         body = await _body(request, UnregisterRequest)
@@ -467,7 +542,7 @@ class _Api:
             _done(found),
             "Element is not monitored by this subscription",
         )
-        return bulk_response(request.headers, items)
+        return _bulk_answer(request, items)
 
     async def list_subscriptions(self, request: Request) -> Response:
         body = await _body(request, SubscriptionIdsRequest)
@@ -478,7 +553,7 @@ class _Api:
             (_MISSING if detail is None else detail for detail in details),
             "Subscription not found",
         )
-        return bulk_response(request.headers, items)
+        return _bulk_answer(request, items)
 
     async def delete_subscriptions(self, request: Request) -> Response:
         body = await _body(request, SubscriptionIdsRequest)
@@ -489,16 +564,16 @@ class _Api:
             _done(deleted),
             "Subscription not found",
         )
-        return bulk_response(request.headers, items)
+        return _bulk_answer(request, items)
 
     async def sync(self, request: Request) -> Response:
         body = await _body(request, SyncRequest)
         result = self.subscriptions.sync(
             body.client_id, body.subscription_id, body.last_sequence_number
         )
-        batches = [
-            {"sequenceNumber": b.sequence_number, "updates": b.updates} for b in result.batches
-        ]
+        batches = self.rules.sync_result(
+            [(b.sequence_number, b.updates) for b in result.batches], self._is_composition
+        )
         if result.lost is None:
             return success_response(request.headers, batches)
         first, last = result.lost
@@ -527,6 +602,7 @@ class _Api:
             handle,
             self.keepalive_interval,
             self.faults.take_stream_fault(),
+            self._stream_items,
         )
 
 
@@ -539,9 +615,24 @@ async def _on_stream_open(request: Request, exc: Exception) -> Response:
     return _failure(request, 400, detail, {})
 
 
+def _rules(request: Request) -> Rules:
+    rules: Rules = request.app.state.rules
+    return rules
+
+
 def _failure(request: Request, status: int, detail: str, headers: dict[str, str]) -> Response:
-    body = {"success": False, "responseDetail": error_body(status, detail)}
+    body = _rules(request).failure_body(status, detail, error_body)
     return json_response(request.headers, body, status=status, headers=headers)
+
+
+def _bulk_answer(
+    request: Request, items: Sequence[Mapping[str, Any]], *, partial_detail: str | None = None
+) -> Response:
+    """The bulk envelope, its failed items shaped as the dialect sends them."""
+    rules = _rules(request)
+    return bulk_response(
+        request.headers, [rules.failed_item(i) for i in items], partial_detail=partial_detail
+    )
 
 
 async def _on_api_error(request: Request, exc: Exception) -> Response:
@@ -552,6 +643,12 @@ async def _on_api_error(request: Request, exc: Exception) -> Response:
 async def _on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     headers = dict(exc.headers or {})
+    plain = None
+    if exc.status_code in (404, 405):
+        plain = _rules(request).route_failure(exc.status_code, request.method, request.url.path)
+    if plain is not None:
+        status, body = plain
+        return json_response(request.headers, body, status=status, headers=headers)
     if exc.status_code == 404:
         detail = f"No such endpoint: {request.method} {request.url.path}"
     elif exc.status_code == 405:
@@ -591,9 +688,7 @@ async def _query_by_id(
     body = await _body(request, ElementIdsRequest)
     found = map(find, body.element_ids)
     results = (_MISSING if typed is None else to_json(typed) for typed in found)
-    return bulk_response(
-        request.headers, _each(_ELEMENT, body.element_ids, results, f"{what} not found")
-    )
+    return _bulk_answer(request, _each(_ELEMENT, body.element_ids, results, f"{what} not found"))
 
 
 def _each(
@@ -629,6 +724,7 @@ def build_app(
     max_depth_limit: int | None,
     beta: bool,
     keepalive_interval: float,
+    rules: Rules,
 ) -> Starlette:
     """Assemble the ASGI app of one server."""
     api = _Api(
@@ -639,7 +735,9 @@ def build_app(
         max_depth_limit=max_depth_limit,
         beta=beta,
         keepalive_interval=keepalive_interval,
+        rules=rules,
     )
+    value_methods = ["POST"] if rules.bulk_write == "absent" else ["POST", "PUT"]
     routes = [
         Route("/v1/info", api.info, methods=["GET"]),
         Route("/v1/namespaces", api.namespaces, methods=["GET"]),
@@ -650,7 +748,7 @@ def build_app(
         Route("/v1/objects", api.objects, methods=["GET"]),
         Route("/v1/objects/list", api.list_objects, methods=["POST"]),
         Route("/v1/objects/related", api.related_objects, methods=["POST"]),
-        Route("/v1/objects/value", api.values, methods=["POST", "PUT"]),
+        Route("/v1/objects/value", api.values, methods=value_methods),
         Route("/v1/objects/history", api.history, methods=["POST", "PUT"]),
         Route("/v1/subscriptions", api.create_subscription, methods=["POST"]),
         Route("/v1/subscriptions/register", api.register, methods=["POST"]),
@@ -664,7 +762,11 @@ def build_app(
         routes.append(
             Route("/v1/objects/{elementId:path}/value", api.beta_write_value, methods=["PUT"])
         )
-    return Starlette(
+    elif rules.element_write:
+        routes.append(
+            Route("/v1/objects/{elementId:path}/value", api.element_write_value, methods=["PUT"])
+        )
+    app = Starlette(
         routes=routes,
         middleware=[
             Middleware(GZipMiddleware, minimum_size=0),
@@ -680,3 +782,5 @@ def build_app(
             Exception: _on_unexpected,
         },
     )
+    app.state.rules = rules
+    return app

@@ -21,6 +21,7 @@ import uvicorn
 from typing_extensions import Self
 
 from ._app import Capabilities, build_app
+from ._dialects import Dialect, rules_for
 from ._faults import Faults, install_log_filter
 from ._middleware import RequestLog
 from ._plant import demo_plant
@@ -90,6 +91,12 @@ class DemoServer:
             requests (and 0) are cut to it and answered 206. None means no limit.
         beta: Also serve the beta-era `PUT /v1/objects/{elementId}/value` and report a
             "beta" serverVersion.
+        dialect: Answer like a generation of server other than the spec's, to test a
+            client against the deviations real servers show: `"spec"` (the default),
+            `"early-1.0"` (no bulk `PUT /objects/value` but a per-element VQT route,
+            flat sync entries, sequence-less stream events, `error` bodies) or
+            `"node-i3x"` (stores the whole `value` member of an update, nests
+            current-value results in subscription updates). See docs/testing.md.
 
     Raises:
         ValueError: An option out of range, naming it.
@@ -111,7 +118,12 @@ class DemoServer:
         keepalive_interval: float = 15.0,
         max_depth_limit: int | None = None,
         beta: bool = False,
+        dialect: Dialect = "spec",
     ) -> None:
+        rules = rules_for(dialect)
+        _check(
+            beta and dialect != "spec", "beta", 'plays a beta server: use it with dialect="spec"'
+        )
         _check(not 0 <= port <= 65535, "port", "must be between 0 and 65535")
         _check(token is not None and not token, "token", "must not be empty")
         _check(
@@ -140,8 +152,12 @@ class DemoServer:
         self._tick_interval = tick_interval
         self._capabilities = capabilities if capabilities is not None else Capabilities()
         self._subscriptions = SubscriptionManager(
-            self.space, queue_limit=queue_limit, ttl=subscription_ttl
+            self.space,
+            queue_limit=queue_limit,
+            ttl=subscription_ttl,
+            one_update_per_batch=rules.one_update_per_batch,
         )
+        self._dialect: Dialect = rules.dialect
         self._app = build_app(
             space=self.space,
             subscriptions=self._subscriptions,
@@ -153,6 +169,7 @@ class DemoServer:
             max_depth_limit=max_depth_limit,
             beta=beta,
             keepalive_interval=keepalive_interval,
+            rules=rules,
         )
         self._lifecycle = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -177,6 +194,11 @@ class DemoServer:
     def api_url(self) -> str:
         """`url` + "/v1"."""
         return self.url + "/v1"
+
+    @property
+    def dialect(self) -> Dialect:
+        """The generation of server this one answers like (`"spec"` unless told)."""
+        return self._dialect
 
     @property
     def running(self) -> bool:

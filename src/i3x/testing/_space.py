@@ -413,8 +413,16 @@ class AddressSpace:
         when = timestamp if timestamp is not None else utc_now()
         return self.apply({eid: Reading(value, quality, when) for eid, value in changes.items()})
 
-    def apply(self, readings: Mapping[str, Reading]) -> dict[str, Reading]:
+    def apply(
+        self, readings: Mapping[str, Reading], *, check_schema: bool = True
+    ) -> dict[str, Reading]:
         """Record readings as one change event: all are checked before any is applied.
+
+        Args:
+            readings: The new reading of each element.
+            check_schema: `False` stores values their type's schema rejects, as some
+                real servers do (the `node-i3x` dialect stores what it was sent);
+                qualities and timestamps are still checked.
 
         Returns:
             The readings as stored (values copied, so later changes to yours don't leak in).
@@ -427,7 +435,7 @@ class AddressSpace:
             for element_id, reading in readings.items():
                 node = self._node(element_id, "element_id")
                 try:
-                    self._check_reading(node.type_id, reading)
+                    self._check_reading(node.type_id, reading, check_schema=check_schema)
                 except ValueError as err:
                     raise ValueError(f"{element_id}: {err}") from None
                 stored[element_id] = Reading(
@@ -443,15 +451,19 @@ class AddressSpace:
                     listener(changed)
             return stored
 
-    def insert_history(self, element_id: str, reading: Reading) -> None:
+    def insert_history(
+        self, element_id: str, reading: Reading, *, check_schema: bool = True
+    ) -> None:
         """Insert a past reading into history in time order; the current value stays.
+
+        `check_schema=False` stores a value the type's schema rejects (as `apply`).
 
         Raises:
             ValueError: Unknown element or a reading its schema rejects.
         """
         with self._lock:
             node = self._node(element_id, "element_id")
-            self._check_reading(node.type_id, reading)
+            self._check_reading(node.type_id, reading, check_schema=check_schema)
             self._insert_history(
                 node, Reading(_own_copy(reading.value), reading.quality, reading.timestamp)
             )
@@ -623,12 +635,13 @@ class AddressSpace:
         if quality not in QUALITIES:
             raise ValueError(f"quality: must be one of {', '.join(QUALITIES)}, not {quality!r}")
 
-    def _check_reading(self, type_id: str, reading: Reading) -> None:
+    def _check_reading(self, type_id: str, reading: Reading, *, check_schema: bool = True) -> None:
         self._check_quality(reading.quality)
         ts = reading.timestamp
         if not isinstance(ts, datetime) or ts.tzinfo is None:
             raise ValueError("timestamp: must be a timezone-aware datetime")
-        self._check_value(type_id, reading.value, reading.quality)
+        if check_schema:
+            self._check_value(type_id, reading.value, reading.quality)
 
     def _check_value(self, type_id: str, value: Any, quality: str) -> None:
         if value is None:

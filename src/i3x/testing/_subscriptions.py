@@ -2,7 +2,8 @@
 
 How updates flow: the address space calls `SubscriptionManager.on_change` once per change
 event (one write request, one simulation tick, one `set_value`). For every subscription
-the change touches, that produces exactly one batch with the next sequence number. An
+the change touches, that produces exactly one batch with the next sequence number (or,
+with `one_update_per_batch`, one batch per update, as some real servers number them). An
 element is touched when it is monitored, or is a component within the monitored depth,
 and it or one of its own components within that depth changed; its update then carries
 its current VQT and, for a composition, `components` within the depth.
@@ -126,6 +127,8 @@ class SubscriptionManager:
         queue_limit: Most updates a queue holds before its oldest batches are dropped.
         ttl: Seconds without a sync or an open stream after which a subscription goes.
         clock: Monotonic seconds; `advance_clock` adds to it.
+        one_update_per_batch: Give each update of a change event its own batch and
+            sequence number (as some real servers do) instead of one batch per event.
     """
 
     def __init__(
@@ -135,8 +138,10 @@ class SubscriptionManager:
         queue_limit: int,
         ttl: float,
         clock: Callable[[], float] = time.monotonic,
+        one_update_per_batch: bool = False,
     ) -> None:
         self._space = space
+        self._one_update_per_batch = one_update_per_batch
         self._queue_limit = queue_limit
         self._ttl = ttl
         self._clock = clock
@@ -362,7 +367,10 @@ class SubscriptionManager:
         with self._lock:
             for sub in self._subs.values():
                 updates = self._updates_for(sub, changed_set)
-                if updates:
+                if updates and self._one_update_per_batch:
+                    for update in updates:
+                        self._enqueue(sub, [update])
+                elif updates:
                     self._enqueue(sub, updates)
 
     def _updates_for(self, sub: _Subscription, changed: frozenset[str]) -> list[dict[str, Any]]:

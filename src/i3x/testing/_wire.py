@@ -44,6 +44,7 @@ __all__ = [
     "ValueRequest",
     "HistoryRequest",
     "UpdateValueRequest",
+    "WholeValueUpdateRequest",
     "UpdateHistoryRequest",
     "CreateSubscriptionRequest",
     "SubscriptionRequest",
@@ -263,6 +264,17 @@ class UpdateValueRequest(_Request):
     """PUT /objects/value."""
 
     updates: list[_ValueUpdate]
+
+
+class _WholeValueUpdate(_Request):
+    element_id: str = Field(alias="elementId")
+    value: Any
+
+
+class WholeValueUpdateRequest(_Request):
+    """PUT /objects/value as node-i3x reads it: each update's `value` is the value."""
+
+    updates: list[_WholeValueUpdate]
 
 
 class VQTRecord(_Request):
