@@ -74,11 +74,11 @@ def _all_commands() -> list[str]:
 def wrapping_problems(text: str, width: int = 80) -> list[str]:
     """Lines of a rendered help that show a broken wrap (empty when it reads cleanly).
 
-    - a line wider than ``width``;
+    - a line wider than `width`;
     - in prose (rich's one-space margin), a line ended early: the next line's
       first word would have fitted on it (what printing a hard-wrapped
       docstring line by line does at a narrower width);
-    - in an Examples block, a line that is not an indented ``i3x ...`` command
+    - in an Examples block, a line that is not an indented `i3x ...` command
       (a wrapped example goes on at the margin).
     """
     problems = []

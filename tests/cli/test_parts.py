@@ -331,10 +331,13 @@ def test_watcher_shows_only_what_changed_in_a_composition(
         "pump-101-motor",
         "pump-101-motor-current",
     ]
+    # Padded to the longest id seen, so that values line up.
     assert lines[4:] == [
-        "2025-06-01T12:00:02.000Z  pump-101-flow  41.5  Good",
+        "2025-06-01T12:00:02.000Z  pump-101-flow           41.5  Good",
         "2025-06-01T12:00:03.000Z  pump-101-motor-current  19.0  Good",
     ]
+    value_columns = {len(line) - len(line.split(maxsplit=2)[2]) for line in lines}
+    assert len(value_columns) == 1
     assert watcher.changes == 4
 
 
@@ -342,7 +345,7 @@ def test_watcher_shows_only_what_changed_in_a_composition(
 
 
 def _progress_shown(out: Output, *, stdout_terminal: bool, stderr_terminal: bool) -> str:
-    """What ``busy`` wrote to stderr, with both streams made terminals or not."""
+    """What `busy` wrote to stderr, with both streams made terminals or not."""
     import io
 
     out.console = Console(file=io.StringIO(), force_terminal=stdout_terminal)

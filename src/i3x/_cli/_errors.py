@@ -65,7 +65,7 @@ class UsageProblem(typer.TyperException):
 
     Args:
         message: What is wrong, naming the option or argument.
-        command: The command's path (``i3x history``), for the "see --help" hint.
+        command: The command's path (`i3x history`), for the "see --help" hint.
     """
 
     exit_code = ExitCode.USAGE
@@ -136,11 +136,11 @@ _NAME: Final = re.compile(r"\b([a-z][a-z_]*)(?:\[(\d+)\])?")
 
 
 def is_argument_check(exc: BaseException) -> bool:
-    """Whether ``exc`` is the SDK rejecting an argument (a usage error, not a bug).
+    """Whether `exc` is the SDK rejecting an argument (a usage error, not a bug).
 
-    The SDK checks its arguments before any request and raises ``ValueError`` or
-    ``TypeError`` naming the argument; that is the only way it raises either (bad
-    answers are typed ``i3x`` errors). One raised by the CLI's own code, or deep
+    The SDK checks its arguments before any request and raises `ValueError` or
+    `TypeError` naming the argument; that is the only way it raises either (bad
+    answers are typed `i3x` errors). One raised by the CLI's own code, or deep
     in a library, is a bug and stays "unexpected".
     """
     if not isinstance(exc, ValueError | TypeError):
@@ -157,9 +157,9 @@ def is_argument_check(exc: BaseException) -> bool:
 def in_cli_terms(message: str, names: Mapping[str, str] = SDK_ARGUMENTS) -> str:
     """An SDK message with its parameter names replaced by the command line's.
 
-    ``start_time (...) is after end_time (...)`` becomes ``--start (...) is after
-    --end (...)``; ``element_ids[1] must not be empty`` becomes ``ID #2 must not be
-    empty``. A one-word name (``quality``) is replaced only where it opens the
+    `start_time (...) is after end_time (...)` becomes `--start (...) is after
+    --end (...)`; `element_ids[1] must not be empty` becomes `ID #2 must not be
+    empty`. A one-word name (`quality`) is replaced only where it opens the
     message, since elsewhere it is more likely an ordinary word.
     """
 

@@ -144,9 +144,9 @@ def objects(
 def with_components(
     client: i3x.Client, found: list[i3x.ObjectInstance]
 ) -> list[i3x.ObjectInstance]:
-    """``found`` and every component of theirs, and of those, that ``found`` lacks.
+    """`found` and every component of theirs, and of those, that `found` lacks.
 
-    A filtered read (``--type``, ``--root``) returns the compositions alone; their
+    A filtered read (`--type`, `--root`) returns the compositions alone; their
     tree is only whole with their components (one request per level of nesting).
     Components the server cannot find are left out.
     """

@@ -1,7 +1,7 @@
-"""The ``i3x`` command group: global options anywhere, help that reads cleanly, one-line errors.
+"""The `i3x` command group: global options anywhere, help that reads cleanly, one-line errors.
 
-Global options after the command: ``i3x info --url URL --json`` means ``i3x --url
-URL --json info``. Before parsing, every global option found after the command's
+Global options after the command: `i3x info --url URL --json` means `i3x --url
+URL --json info`. Before parsing, every global option found after the command's
 name (and its value) is moved in front of it, behind those already there, so that
 when an option is given in both places the later one wins (as in kubectl and gh).
 An option the command defines itself under the same name stays the command's.
@@ -9,7 +9,7 @@ This works on the group's own parameters and each command's, so a command added
 later gets it without any code of its own.
 
 Help: typer prints each docstring line as written and shows a type placeholder
-(``<bool>``, ``<int range>``, ``<list[str]>``) for every parameter without a
+(`<bool>`, `<int range>`, `<list[str]>`) for every parameter without a
 metavar. Before a help is printed, prose paragraphs are joined into one line each
 (rich then wraps them at the terminal's width; indented lines such as examples keep
 their breaks), flags lose the placeholder, other options get a metavar named after
@@ -40,7 +40,7 @@ _HEADING: Final = re.compile(r"\[(\w+)\][^\[\]]*\[/\1?\]:?")
 
 
 class Group(TyperGroup):
-    """Typer's group, with global options anywhere and usage errors on one ``error:`` line."""
+    """Typer's group, with global options anywhere and usage errors on one `error:` line."""
 
     def main(
         self,
@@ -93,7 +93,7 @@ def _finish(code: int, standalone_mode: bool) -> int:
 
 
 def _options(params: Iterable[Any]) -> dict[str, bool]:
-    """Option names (long, short, ``--no-`` forms) to whether each takes a value."""
+    """Option names (long, short, `--no-` forms) to whether each takes a value."""
     names: dict[str, bool] = {}
     for param in params:
         if getattr(param, "param_type_name", None) != "option":
@@ -109,7 +109,7 @@ def _is_option(arg: str) -> bool:
 
 
 def hoist_global_options(group: TyperGroup, args: Sequence[str]) -> list[str]:
-    """``args`` with every global option after the command moved in front of it.
+    """`args` with every global option after the command moved in front of it.
 
     Args:
         group: The group whose options are the global ones.
@@ -190,7 +190,7 @@ class _Argument(TyperArgument):
 
 
 def tidy_help(group: TyperGroup) -> None:
-    """Make every help of ``group`` read cleanly at any width (see the module docstring)."""
+    """Make every help of `group` read cleanly at any width (see the module docstring)."""
     ctx = typer.Context(group, help_option_names=group.context_settings.get("help_option_names"))
     group.help = reflow(group.help)
     _tidy_params(group, ctx)
@@ -213,6 +213,7 @@ def _tidy_params(command: Any, ctx: typer.Context) -> None:
     # The help option is made on first use and then kept: made now, it is the one shown.
     for param in [*command.params, command.get_help_option(ctx)]:
         if isinstance(param, TyperArgument):
+            # typer shows an argument's type whatever its metavar; no setting hides it.
             param.__class__ = _Argument
         elif getattr(param, "param_type_name", None) == "option" and param.metavar is None:
             param.metavar = _metavar(param)
@@ -232,8 +233,8 @@ def reflow(text: str | None) -> str | None:
     """Help text whose prose paragraphs are each one line, for rich to wrap.
 
     A line that starts with a space (an example, a table) or follows such a line,
-    a line after a heading such as ``[bold]Examples[/bold]``, and paragraphs that
-    start with click's ``\\b`` keep their line breaks.
+    a line after a heading such as `[bold]Examples[/bold]`, and paragraphs that
+    start with click's `\\b` keep their line breaks.
     """
     if not text:
         return text

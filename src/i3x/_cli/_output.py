@@ -34,8 +34,8 @@ class Output:
     """The CLI's two streams, in human or JSON form.
 
     Args:
-        json_mode: Results as JSON instead of tables (``--json``).
-        verbose: Show tracebacks and no progress (``--verbose``).
+        json_mode: Results as JSON instead of tables (`--json`).
+        verbose: Show tracebacks and no progress (`--verbose`).
     """
 
     def __init__(self, *, json_mode: bool = False, verbose: bool = False) -> None:
@@ -97,9 +97,9 @@ class Output:
     def shows_progress(self) -> bool:
         """Whether long reads show progress: on a terminal only, and never with JSON.
 
-        Both streams must be terminals: with stdout piped (``| less``, ``> file``),
+        Both streams must be terminals: with stdout piped (`| less`, `> file`),
         a spinner redrawn on stderr would mix with what the pipe's reader shows.
-        ``--verbose`` prints the exchanges there instead.
+        `--verbose` prints the exchanges there instead.
         """
         return (
             not self.json_mode

@@ -324,12 +324,12 @@ def history_csv(history: Iterable[i3x.VQT]) -> str:
 
 
 def sparkline(values: Iterable[Any], width: int | None = None) -> str:
-    """A one-line chart of the numbers among ``values`` (others are skipped).
+    """A one-line chart of the numbers among `values` (others are skipped).
 
     Args:
         values: The values, in order.
         width: At most this many characters: longer series are averaged in
-            ``width`` equal slices. ``None``: one character per number.
+            `width` equal slices. `None`: one character per number.
     """
     numbers = [
         float(v)

@@ -56,7 +56,7 @@ class Session:
         self.settings = settings
         self.out = out or Output(json_mode=settings.json, verbose=settings.verbose)
         self.command: str | None = None
-        """The running command's path (``i3x history``), for the hint after a usage error."""
+        """The running command's path (`i3x history`), for the hint after a usage error."""
         self._client: i3x.Client | None = None
 
     @classmethod
@@ -147,11 +147,11 @@ class Session:
 
     @contextlib.contextmanager
     def guard(self, names: Mapping[str, str] | None = None) -> Iterator[None]:
-        """Turn failures into one ``error:`` line on stderr and the class's exit code.
+        """Turn failures into one `error:` line on stderr and the class's exit code.
 
         The SDK rejecting an argument is a usage error (exit 2), told in the
         command line's terms: its parameter names become the options and arguments
-        that carry them (`SDK_ARGUMENTS`, updated by ``names``).
+        that carry them (`SDK_ARGUMENTS`, updated by `names`).
         """
         try:
             yield

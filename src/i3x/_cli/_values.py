@@ -165,7 +165,7 @@ def history(  # noqa: PLR0917 - typer maps parameters to options
 
 
 def show_history(out: Output, element_id: str, data: Sequence[i3x.VQT], rows: int) -> None:
-    """A history for people: a count and a sparkline of it all, then its last ``rows`` points.
+    """A history for people: a count and a sparkline of it all, then its last `rows` points.
 
     When points are left out, a last line says how many and how to see them.
     """

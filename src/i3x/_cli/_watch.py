@@ -117,7 +117,7 @@ class Watcher:
 
     Args:
         out: Where to print.
-        count: Stop after this many changes (``None``: until the stream ends).
+        count: Stop after this many changes (`None`: until the stream ends).
         width: Pad element ids to this many characters, so that values line up.
     """
 
@@ -154,11 +154,14 @@ class Watcher:
         if self.out.json_mode:
             self.out.json_line(event.to_dict())
             return
-        for element_id, vqt in self.news(event):
+        news = self.news(event)
+        # Components have longer ids than the watched elements: widen once for them.
+        self.width = max([self.width, *(len(element_id) for element_id, _ in news)])
+        for element_id, vqt in news:
             self.out.line(_render.change_line(element_id, vqt, self.width))
 
     def news(self, change: i3x.ValueChange) -> list[tuple[str, i3x.VQT | None]]:
-        """The elements of ``change`` (it and its components) not shown as they are now.
+        """The elements of `change` (it and its components) not shown as they are now.
 
         A component with nothing new is left out, and so is a composition's own
         VQT once shown (it rarely has one of its own: i3X gives it GoodNoData).
