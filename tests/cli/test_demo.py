@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -62,8 +63,9 @@ def test_tour_shows_every_section_then_leaves_nothing_behind(cli: Cli) -> None:
     for quality in ("GoodNoData", "Bad", "Uncertain", "Good"):
         assert quality in values
     assert "    pump-101-motor-current" in values  # beneath the motor, beneath the pump
-    assert "pump-101-flow  " in history
+    assert re.search(r"^pump-101-flow: \d+ values  \S+$", history, re.MULTILINE)
     assert "The last 5 of" in history
+    assert re.search(r"^\d+ more points; use --all or --csv$", history, re.MULTILINE)
     assert '{"temperature": 72.5}' in write
     assert "$ i3x watch pump-101-flow pt-304" in live
     assert "pump-101-flow" in live.split("$ i3x watch")[1] or "(no changes" in live
@@ -161,3 +163,40 @@ def test_without_the_cli_extra() -> None:
     assert done.returncode == 1
     assert 'pip install "i3x-client[cli]"' in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_tour_says_where_the_plant_runs_before_the_first_command(cli: Cli) -> None:
+    out = cli("tour", "--seconds", "0")
+    assert out.exit_code == 0, out.stderr
+    lines = out.stdout.splitlines()
+    running = next(i for i, line in enumerate(lines) if "running in-process at" in line)
+    assert lines[running + 1] == "$ i3x info"
+    assert lines[running - 1].startswith("1. The server")
+
+
+def _shape(history: str) -> list[str]:
+    """What a history printout says, without the data: header, title, rows, and the note."""
+    shape = []
+    for line in history.strip().splitlines():
+        if line.startswith("│ 20"):
+            shape.append("row")
+        elif re.fullmatch(r"pump-101-flow: \d+ values  \S+", line):
+            shape.append("header")
+        elif re.fullmatch(r"The last 5 of \d+ *", line):
+            shape.append("title")
+        elif re.fullmatch(r"\d+ more points; use --all or --csv", line):
+            shape.append("more")
+    return shape
+
+
+def test_tour_history_is_what_its_command_prints(cli: Cli, i3x_server: DemoServer) -> None:
+    tour = cli("tour", "--seconds", "0").stdout
+    section = tour[tour.index("4. History") : tour.index("5. Writing")]
+    command = next(line for line in section.splitlines() if line.startswith("$ i3x "))
+    assert command == "$ i3x history pump-101-flow --start -10m --last 5"
+    # The command the tour names, run against a server, prints the same things.
+    out = cli("--url", i3x_server.url, *shlex.split(command)[2:])
+    assert out.exit_code == 0, out.stderr
+    expected = ["header", "title", *["row"] * 5, "more"]
+    assert _shape(out.stdout) == expected
+    assert _shape(section) == expected

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
+from i3x._cli._errors import in_cli_terms, is_argument_check
 from i3x.testing import DemoServer
 from i3x.testing._pytest_plugin import DemoServerFactory
 
@@ -116,3 +117,49 @@ def test_verbose_adds_the_traceback(plant: Cli) -> None:
     assert "Traceback" in out.stderr
     assert "NotFoundError" in out.stderr
     assert out.stderr.splitlines()[-1].startswith("error: ")
+
+
+# The SDK rejects these arguments before any request; each is a usage error (2) that
+# names the option or argument, never an "unexpected ValueError".
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["get", ""], "error: ID must not be empty (see 'i3x get --help')"),
+        (["get", "pt-304", ""], "error: ID #2 must not be empty (see 'i3x get --help')"),
+        (["history", ""], "error: ID must not be empty (see 'i3x history --help')"),
+        (["watch", "", "--count", "1"], "error: ID #1 must not be empty"),
+        (["objects", "--type", ""], "error: --type must not be empty"),
+        (["types", "--namespace", ""], "error: --namespace must not be empty"),
+        (["relationships", "-n", ""], "error: --namespace must not be empty"),
+        (["write", "pt-304", "1", "--quality", ""], "error: --quality must not be empty"),
+        (["--url", "ftp://host", "info"], "error: --url must be an http:// or https:// URL"),
+    ],
+)
+def test_sdk_argument_checks_are_usage_errors(plant: Cli, args: list[str], message: str) -> None:
+    line = _failed(plant(*args), 2)
+    assert line.startswith(message)
+    assert "unexpected" not in line
+    assert "Error" not in line
+
+
+def test_sdk_names_in_cli_terms() -> None:
+    assert in_cli_terms("start_time (a) is after end_time (b)") == "--start (a) is after --end (b)"
+    assert in_cli_terms("element_ids[2] must not be empty") == "ID #3 must not be empty"
+    assert in_cli_terms("quality must not be empty") == "--quality must not be empty"
+    # A plain word is an option's name only where the message opens with it.
+    assert in_cli_terms("value needs a timestamp") == "value needs a timestamp"
+    assert in_cli_terms("max_depth must be >= 0", {"max_depth": "--levels"}) == (
+        "--levels must be >= 0"
+    )
+
+
+def test_only_the_sdks_own_checks_count_as_usage(i3x_server: DemoServer) -> None:
+    import i3x
+
+    with i3x.Client(i3x_server.url) as client, pytest.raises(ValueError, match="empty") as sdk:
+        client.get_value("")
+    assert is_argument_check(sdk.value)
+    with pytest.raises(ValueError, match="invalid literal") as elsewhere:
+        int("x")
+    assert not is_argument_check(elsewhere.value)
+    assert not is_argument_check(KeyError("k"))

@@ -110,3 +110,32 @@ def test_objects_tree_json_is_the_object_list(plant: Cli) -> None:
     pump = next(o for o in data if o["elementId"] == "pump-101")
     assert pump["isComposition"] is True
     assert "pump-101-flow" in pump["metadata"]["relationships"]["HasComponent"]
+
+
+def test_objects_tree_of_a_type_shows_each_composition_whole(plant: Cli) -> None:
+    out = plant("objects", "--tree", "--type", "pump-type")
+    assert out.exit_code == 0, out.stderr
+    lines = out.stdout.splitlines()
+
+    def indent(element_id: str) -> int:
+        line = next(line for line in lines if f"  {element_id}  " in line)
+        return len(line) - len(line.lstrip("│├└─ "))
+
+    assert lines[0].startswith("Cooling Water Pump P-101  pump-101  pump-type")
+    for component in ("pump-101-flow", "pump-101-state", "pump-101-motor"):
+        assert indent(component) > indent("pump-101")
+    # A component's own components too (the motor's), one level deeper.
+    assert indent("pump-101-motor-current") > indent("pump-101-motor")
+    # Only the pump and what it is made of: not its area, not the other equipment.
+    assert "area-utilities" not in out.stdout
+    assert "tank-201" not in out.stdout
+    # The JSON is still the objects of that type alone.
+    data = plant("--json", "objects", "--tree", "--type", "pump-type").json()
+    assert [o["elementId"] for o in data] == ["pump-101"]
+
+
+def test_objects_tree_of_a_leaf_type_is_just_those_objects(plant: Cli) -> None:
+    out = plant("objects", "--tree", "--type", "temperature-type")
+    assert out.exit_code == 0, out.stderr
+    ids = [line.split("  ")[1] for line in out.stdout.splitlines()]
+    assert sorted(ids) == ["pump-101-motor-temperature", "tank-201-temperature"]

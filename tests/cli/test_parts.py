@@ -11,6 +11,7 @@ from rich.console import Console
 
 import i3x
 from i3x._cli._errors import ExitCode, exit_code_for
+from i3x._cli._group import reflow
 from i3x._cli._output import Output
 from i3x._cli._render import (
     format_time,
@@ -257,15 +258,19 @@ def test_watcher_lines_for_every_notice(capsys: pytest.CaptureFixture[str]) -> N
     change = i3x.ValueChange(
         element_id="pt-304", data=[i3x.VQT(value=3.5, quality="Good", timestamp=NOW)]
     )
+    later = NOW + timedelta(seconds=1)
     events: list[i3x.ValueChange | i3x.SubscriptionError] = [
         i3x.StreamError("stream failed: reset; retrying"),
         i3x.SubscriptionLostError("re-created"),
         change,
         i3x.UpdatesLostError("gap", first=4, last=6),
-        change,
+        change,  # delivered twice (sync is at least once): nothing new to show
+        i3x.ValueChange(
+            element_id="pt-304", data=[i3x.VQT(value=3.5, quality="Good", timestamp=later)]
+        ),
         change,
     ]
-    watcher = Watcher(Output(), count=2)
+    watcher = Watcher(Output(), count=3)
     watcher.run(iter(events))
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "! connection lost, reconnecting: stream failed: reset; retrying"
@@ -273,27 +278,129 @@ def test_watcher_lines_for_every_notice(capsys: pytest.CaptureFixture[str]) -> N
     assert lines[2].startswith("! subscription re-created")
     assert lines[3] == "2025-06-01T12:00:00.000Z  pt-304  3.5  Good"
     assert lines[4].startswith("! updates lost: 3 updates")
+    assert lines[5] == "2025-06-01T12:00:01.000Z  pt-304  3.5  Good"
     assert len(lines) == 6
-    assert watcher.changes == 2
+    assert watcher.changes == 3
+
+
+def _vqt(value: Any, seconds: int) -> dict[str, Any]:
+    stamp = format_time(NOW + timedelta(seconds=seconds))
+    return {"value": value, "quality": "Good", "timestamp": stamp}
+
+
+def _pump_change(flow: tuple[float, int], current: tuple[float, int]) -> i3x.ValueChange:
+    """pump-101 as a composition change: its components inside, each with its own VQT."""
+    motor = {"elementId": "pump-101-motor", "data": [_vqt(None, 0)]}
+    return i3x.ValueChange.from_dict(
+        {
+            "elementId": "pump-101",
+            "isComposition": True,
+            "data": [_vqt(None, 0)],
+            "children": {
+                "pump-101-flow": {"elementId": "pump-101-flow", "data": [_vqt(*flow)]},
+                "pump-101-motor": {
+                    **motor,
+                    "children": {
+                        "pump-101-motor-current": {
+                            "elementId": "pump-101-motor-current",
+                            "data": [_vqt(*current)],
+                        }
+                    },
+                },
+            },
+        }
+    )
+
+
+def test_watcher_shows_only_what_changed_in_a_composition(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    first = _pump_change(flow=(40.5, 1), current=(18.25, 1))
+    flow_changed = _pump_change(flow=(41.5, 2), current=(18.25, 1))
+    flow_alone = i3x.ValueChange(
+        element_id="pump-101-flow", data=[i3x.VQT.from_dict(_vqt(41.5, 2))]
+    )
+    current_changed = _pump_change(flow=(41.5, 2), current=(19.0, 3))
+    watcher = Watcher(Output(), width=8)
+    watcher.run(iter([first, flow_changed, flow_alone, current_changed]))
+    lines = capsys.readouterr().out.splitlines()
+    # The first change shows everything; after it, only what is new, each at its own time.
+    assert [line.split()[1] for line in lines[:4]] == [
+        "pump-101",
+        "pump-101-flow",
+        "pump-101-motor",
+        "pump-101-motor-current",
+    ]
+    # Padded to the longest id seen, so that values line up.
+    assert lines[4:] == [
+        "2025-06-01T12:00:02.000Z  pump-101-flow           41.5  Good",
+        "2025-06-01T12:00:03.000Z  pump-101-motor-current  19.0  Good",
+    ]
+    value_columns = {len(line) - len(line.split(maxsplit=2)[2]) for line in lines}
+    assert len(value_columns) == 1
+    assert watcher.changes == 4
 
 
 # ------------------------------------------------------------------------ output
 
 
-def test_spinner_only_on_a_terminal() -> None:
+def _progress_shown(out: Output, *, stdout_terminal: bool, stderr_terminal: bool) -> str:
+    """What `busy` wrote to stderr, with both streams made terminals or not."""
     import io
 
-    out = Output()
-    out.err = Console(file=io.StringIO(), force_terminal=False)
-    with out.busy("Reading objects…"):
-        pass
-    assert out.err.file.getvalue() == ""  # type: ignore[attr-defined]
-    out.err = Console(file=io.StringIO(), force_terminal=True)
-    with out.busy("Reading objects…"):
-        pass
-    assert "Reading objects" in out.err.file.getvalue()  # type: ignore[attr-defined]
-    out.verbose = True  # the exchanges are printed there instead
-    out.err = Console(file=io.StringIO(), force_terminal=True)
-    with out.busy("Reading objects…"):
-        pass
-    assert out.err.file.getvalue() == ""  # type: ignore[attr-defined]
+    out.console = Console(file=io.StringIO(), force_terminal=stdout_terminal)
+    out.err = Console(file=io.StringIO(), force_terminal=stderr_terminal)
+    with out.busy("Reading objects…") as step:
+        step("Reading their components…")
+    shown: str = out.err.file.getvalue()  # type: ignore[attr-defined]
+    return shown
+
+
+def test_progress_only_when_both_streams_are_terminals() -> None:
+    both = _progress_shown(Output(), stdout_terminal=True, stderr_terminal=True)
+    assert "Reading objects" in both
+    assert "Reading their components" in both
+    assert _progress_shown(Output(), stdout_terminal=False, stderr_terminal=True) == ""
+    assert _progress_shown(Output(), stdout_terminal=True, stderr_terminal=False) == ""
+    # JSON is for programs; --verbose prints the exchanges there instead.
+    json_mode = Output(json_mode=True)
+    assert _progress_shown(json_mode, stdout_terminal=True, stderr_terminal=True) == ""
+    verbose = Output(verbose=True)
+    assert _progress_shown(verbose, stdout_terminal=True, stderr_terminal=True) == ""
+
+
+def test_sparkline_fits_a_width() -> None:
+    rising = sparkline(range(1000), width=10)
+    assert len(rising) == 10
+    assert rising[0] == "▁"
+    assert rising[-1] == "█"
+    assert list(rising) == sorted(rising)
+    assert sparkline([1, 2, 4], width=10) == "▁▃█"  # short series: one character each
+
+
+# --------------------------------------------------------------------------- help
+
+
+def test_reflow_joins_prose_and_keeps_examples() -> None:
+    doc = """Summary line.
+
+    A paragraph written to fit
+    the source file, not the terminal.
+
+    [bold]Examples[/bold]
+      i3x get pt-304
+      i3x get pump-101 --depth 0
+    """
+    flowed = reflow(doc)
+    assert flowed is not None
+    summary, prose, examples = [p.strip("\n") for p in flowed.split("\n\n")]
+    assert summary == "Summary line."
+    assert prose == "A paragraph written to fit the source file, not the terminal."
+    assert examples.splitlines() == [
+        "[bold]Examples[/bold]",
+        "  i3x get pt-304",
+        "  i3x get pump-101 --depth 0",
+    ]
+    assert reflow(flowed) == flowed
+    assert reflow(None) is None
+    assert reflow("One line.") == "One line."

@@ -6,6 +6,8 @@ import csv
 import io
 from datetime import datetime, timedelta, timezone
 
+from i3x._cli._render import format_time
+from i3x._cli._values import HISTORY_ROWS
 from i3x.testing import DemoServer
 
 from .conftest import Cli
@@ -152,3 +154,83 @@ def test_write_bare_string_and_boolean(plant: Cli, i3x_server: DemoServer) -> No
     out = plant("write", "pt-304", "high")
     assert out.exit_code == 6
     assert "'high' is not of type 'number'" in out.stderr
+
+
+# ------------------------------------------------------------------ long histories
+
+
+def _table_rows(stdout: str) -> list[str]:
+    """The data rows of a rendered history table."""
+    return [line for line in stdout.splitlines() if line.startswith("│ 20")]
+
+
+def test_history_table_shows_the_last_points_and_says_how_many_more(plant: Cli) -> None:
+    # An hour of the demo's history at 30 s steps: more than a table shows at once.
+    out = plant("history", "pump-101-flow")
+    assert out.exit_code == 0, out.stderr
+    total = int(out.stdout.split("pump-101-flow: ")[1].split(" values")[0])
+    assert total > HISTORY_ROWS
+    rows = _table_rows(out.stdout)
+    assert len(rows) == HISTORY_ROWS
+    assert f"The last {HISTORY_ROWS} of {total}" in out.stdout
+    assert out.stdout.splitlines()[-1] == (
+        f"{total - HISTORY_ROWS} more points; use --all or --csv"
+    )
+    # The last points, oldest first: the newest row is the newest point.
+    newest = plant("--json", "history", "pump-101-flow").json()["data"][-1]["timestamp"]
+    stamp = format_time(datetime.fromisoformat(newest.replace("Z", "+00:00")))
+    assert rows[-1].split("│")[1].strip() == stamp
+
+
+def test_history_last_n(plant: Cli) -> None:
+    out = plant("history", "pump-101-flow", "--start", "-10m", "--last", "3")
+    assert out.exit_code == 0, out.stderr
+    assert len(_table_rows(out.stdout)) == 3
+    assert "The last 3 of" in out.stdout
+    assert out.stdout.splitlines()[-1].endswith("more points; use --all or --csv")
+    every = plant("--json", "history", "pump-101-flow", "--start", "-10m").json()["data"]
+    last = plant("--json", "history", "pump-101-flow", "--start", "-10m", "--last", "3").json()
+    assert last["data"] == every[-3:]
+    csv_rows = list(
+        csv.reader(io.StringIO(plant("history", "pump-101-flow", "--last", "2", "--csv").stdout))
+    )
+    assert len(csv_rows) == 3  # the header and two points
+
+
+def test_history_all_and_csv_have_every_point(plant: Cli) -> None:
+    every = plant("--json", "history", "pump-101-flow").json()["data"]
+    assert len(every) > HISTORY_ROWS
+    out = plant("history", "pump-101-flow", "--all")
+    assert len(_table_rows(out.stdout)) == len(every)
+    assert "more points" not in out.stdout
+    assert "The last" not in out.stdout
+    rows = list(csv.reader(io.StringIO(plant("history", "pump-101-flow", "--csv").stdout)))
+    assert len(rows) == len(every) + 1
+
+
+def test_history_short_range_shows_everything_without_a_note(plant: Cli) -> None:
+    out = plant("history", "pump-101-flow", "--start", "-2m")
+    assert out.exit_code == 0, out.stderr
+    assert "more points" not in out.stdout
+    assert "The last" not in out.stdout
+
+
+def test_history_all_and_last_are_exclusive(plant: Cli) -> None:
+    out = plant("history", "pt-304", "--all", "--last", "5")
+    assert out.exit_code == 2
+    assert out.stderr.startswith("error: --all and --last are exclusive")
+    assert plant("history", "pt-304", "--last", "0").exit_code == 2
+
+
+def test_history_start_after_end_is_a_usage_error(plant: Cli, i3x_server: DemoServer) -> None:
+    out = plant("history", "pt-304", "--start", "-1m", "--end", "-2m")
+    assert out.exit_code == 2, out.stderr
+    (line,) = out.stderr.splitlines()
+    assert line.startswith("error: --start (")
+    assert ") is after --end (" in line
+    assert "see 'i3x history --help'" in line
+    assert "unexpected" not in line
+    assert out.stdout == ""
+    future = plant("history", "pt-304", "--start", "2999-01-01")
+    assert future.exit_code == 2
+    assert "is after now" in future.stderr

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 import i3x
+from i3x._cli._render import format_time
 from i3x.testing import DemoServer
 
 from .conftest import Cli
@@ -170,3 +171,38 @@ def test_watch_ends_cleanly_on_ctrl_c(i3x_server: DemoServer) -> None:
                 proc.wait()
     assert rest.strip() == "stopped"
     assert i3x_server.subscription_ids() == []
+
+
+def test_watch_composition_shows_what_changed(
+    plant: Cli, i3x_server: DemoServer, pusher: Pusher
+) -> None:
+    def push() -> None:
+        i3x_server.set_value("pump-101-motor-current", 21.5)
+        i3x_server.set_value("pump-101-flow", 44.25, quality="Uncertain")
+
+    # Each set_value reaches the pump, and the motor and the component within it:
+    # three changes for the current, two for the flow.
+    pusher.start(push)
+    out = plant("watch", "pump-101", "--depth", "0", "--mode", "sync", "--count", "5")
+    pusher.join()
+    assert out.exit_code == 0, out.stderr
+    lines = out.stdout.splitlines()
+    first = [line.split()[1] for line in lines[:7]]
+    assert first[0] == "pump-101"
+    assert sorted(first[1:]) == sorted(
+        [
+            "pump-101-flow",
+            "pump-101-discharge-pressure",
+            "pump-101-state",
+            "pump-101-motor",
+            "pump-101-motor-temperature",
+            "pump-101-motor-current",
+        ]
+    )
+    assert "21.5" in next(line for line in lines[:7] if "pump-101-motor-current" in line)
+    # Then only the flow: not the pump again, nor its unchanged components.
+    (flow,) = lines[7:]
+    assert flow.split()[1:] == ["pump-101-flow", "44.25", "Uncertain"]
+    written = i3x_server.space.get_value("pump-101-flow").timestamp
+    assert written is not None
+    assert flow.split()[0] == format_time(written)

@@ -1,6 +1,6 @@
-"""The ``i3x`` command line (needs the ``cli`` extra: ``pip install "i3x-client[cli]"``).
+"""The `i3x` command line (needs the `cli` extra: `pip install "i3x-client[cli]"`).
 
-Commands (``i3x COMMAND --help`` for each one's options and examples)::
+Commands (`i3x COMMAND --help` for each one's options and examples):
 
     info                      spec version, server name and version, capabilities
     namespaces                the namespaces
@@ -9,8 +9,8 @@ Commands (``i3x COMMAND --help`` for each one's options and examples)::
     objects [--type ID] [--root] [--tree]
                               the objects: a table, or the organisational tree
     get ID... [--depth N]     current values (composition children indented)
-    history ID [--start T] [--end T] [--csv]
-                              historical values: a table, CSV or JSON
+    history ID [--start T] [--end T] [--last N | --all] [--csv]
+                              historical values: a table (the last 50), CSV or JSON
     write ID VALUE [--quality Q] [--timestamp T]
                               write a value (JSON, or a bare string), read it back
     watch ID... [--mode stream|sync|auto] [--depth N] [--count N]
@@ -18,15 +18,15 @@ Commands (``i3x COMMAND --help`` for each one's options and examples)::
     schema [MODEL] [--out DIR]
                               the models' JSON Schema
     demo [--host H] [--port P]
-                              serve the demo plant (needs the ``server`` extra)
+                              serve the demo plant (needs the `server` extra)
     tour [--seconds N]        a guided tour of an in-process demo plant
 
-Global options come before the command: ``--url`` (``I3X_URL``), ``--token``
-(``I3X_TOKEN``), ``--user``/``--password`` (``I3X_USER``/``I3X_PASSWORD``),
-``--insecure``, ``--ca PATH``, ``--timeout SECONDS``, ``--retries N``, ``--json``,
-``--verbose``.
+Global options go before or after the command (given in both places, the later
+one wins; see `_group`): `--url` (`I3X_URL`), `--token` (`I3X_TOKEN`),
+`--user`/`--password` (`I3X_USER`/`I3X_PASSWORD`), `--insecure`,
+`--ca PATH`, `--timeout SECONDS`, `--retries N`, `--json`, `--verbose`.
 
-Exit codes (see ``i3x._cli._errors``)::
+Exit codes (see `i3x._cli._errors`):
 
     0    success (also watch and demo ended with Ctrl-C)
     1    any other error
@@ -40,7 +40,7 @@ Exit codes (see ``i3x._cli._errors``)::
     9    not an i3X server, an invalid answer, or an unsupported version
     130  interrupted (Ctrl-C)
 
-Only this package imports typer and rich: ``import i3x`` works without the extra.
+Only this package imports typer and rich: `import i3x` works without the extra.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ _EXTRA = frozenset({"typer", "rich"})
 
 
 def main() -> None:
-    """Run the ``i3x`` command (the console script's entry point)."""
+    """Run the `i3x` command (the console script's entry point)."""
     try:
         from ._app import main as run
     except ImportError as exc:

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from typer.core import TyperGroup
 
-from ._errors import EXIT_CODES_HELP, ExitCode, UsageProblem, one_line
-from ._output import Output
+from ._errors import EXIT_CODES_HELP, UsageProblem
+from ._group import Group
 from ._session import Session, Settings
 
 __all__ = ["app", "main"]
@@ -21,6 +19,9 @@ _HELP = """Explore, read, write and watch an i3X server from the shell.
 i3X (CESMII's Industrial Information Interface eXchange) serves contextualised
 manufacturing data over REST and SSE. New here? Run [bold]i3x tour[/bold]: it starts a
 demo plant in-process and shows every command's kind of output.
+
+The options below are global: they go before or after the command (i3x --json info
+and i3x info --json are the same); given in both places, the later one wins.
 
 [bold]Examples[/bold]
   i3x tour                            a guided tour of a demo plant
@@ -34,53 +35,9 @@ demo plant in-process and shows every command's kind of output.
   i3x --json get pt-304 | jq '.[0].data[0].value'"""
 
 
-class _Group(TyperGroup):
-    """Typer's group, with usage errors on one ``error:`` line like every other error."""
-
-    def main(
-        self,
-        args: Sequence[str] | None = None,
-        prog_name: str | None = None,
-        complete_var: str | None = None,
-        standalone_mode: bool = True,
-        windows_expand_args: bool = True,
-        **extra: Any,
-    ) -> Any:
-        try:
-            result = super().main(
-                args,
-                prog_name,
-                complete_var,
-                standalone_mode=False,
-                windows_expand_args=windows_expand_args,
-                **extra,
-            )
-        except typer.TyperException as exc:  # typer's click errors: usage, bad values
-            code = exc.exit_code
-            if type(exc).__name__ == "NoArgsIsHelpError":  # the help is printed already
-                return _finish(code, standalone_mode)
-            hint = ""
-            ctx = getattr(exc, "ctx", None)
-            if exc.exit_code == ExitCode.USAGE and ctx is not None:
-                hint = f" (see '{ctx.command_path} --help')"
-            Output().error(one_line(exc.format_message()) + hint)
-        except typer.Abort:
-            Output().error("aborted")
-            code = ExitCode.ERROR
-        else:
-            code = result if isinstance(result, int) else ExitCode.OK
-        return _finish(code, standalone_mode)
-
-
-def _finish(code: int, standalone_mode: bool) -> int:
-    if standalone_mode:
-        sys.exit(int(code))
-    return code
-
-
 app = typer.Typer(
     name="i3x",
-    cls=_Group,
+    cls=Group,
     help=_HELP,
     epilog=EXIT_CODES_HELP,
     no_args_is_help=True,
@@ -98,6 +55,7 @@ def _global_options(  # noqa: PLR0917 - typer maps parameters to options
         str,
         typer.Option(
             "--url",
+            metavar="URL",
             envvar="I3X_URL",
             help="The server's base URL, with or without /v1.",
             rich_help_panel="Connection",
@@ -107,6 +65,7 @@ def _global_options(  # noqa: PLR0917 - typer maps parameters to options
         str | None,
         typer.Option(
             "--token",
+            metavar="TOKEN",
             envvar="I3X_TOKEN",
             help="Send 'Authorization: Bearer TOKEN'.",
             show_default=False,
@@ -117,6 +76,7 @@ def _global_options(  # noqa: PLR0917 - typer maps parameters to options
         str | None,
         typer.Option(
             "--user",
+            metavar="USER",
             envvar="I3X_USER",
             help="HTTP Basic user (asks for the password on a terminal when none is given).",
             show_default=False,
@@ -127,6 +87,7 @@ def _global_options(  # noqa: PLR0917 - typer maps parameters to options
         str | None,
         typer.Option(
             "--password",
+            metavar="PASSWORD",
             envvar="I3X_PASSWORD",
             help="HTTP Basic password (prefer I3X_PASSWORD: the command line is visible to others).",
             show_default=False,
@@ -145,6 +106,7 @@ def _global_options(  # noqa: PLR0917 - typer maps parameters to options
         Path | None,
         typer.Option(
             "--ca",
+            metavar="PATH",
             help="Verify the server's certificate with this CA bundle (PEM).",
             exists=True,
             dir_okay=False,
@@ -167,6 +129,7 @@ def _global_options(  # noqa: PLR0917 - typer maps parameters to options
         int,
         typer.Option(
             "--retries",
+            metavar="N",
             min=0,
             help="Retries of a failed request that is safe to repeat.",
             rich_help_panel="Connection",

@@ -24,7 +24,7 @@ from ._errors import ExitCode
 from ._explore import components_of
 from ._session import Session
 from ._times import parse_time
-from ._values import parents_of
+from ._values import parents_of, show_history
 from ._watch import Watcher, notice_dict
 
 __all__ = ["demo", "tour", "load_server", "DemoDialect"]
@@ -32,6 +32,8 @@ __all__ = ["demo", "tour", "load_server", "DemoDialect"]
 _EXTRA_HINT = 'the demo server needs the server extra: pip install "i3x-client[server]"'
 _SENSORS = ("ts-301", "ts-302", "ts-303", "pt-304")
 _WATCHED = ("pump-101-flow", "pt-304")
+_HISTORY = "pump-101-flow"
+_HISTORY_ROWS = 5
 _SETPOINT = "tank-201-setpoint"
 _SETPOINT_VALUE = {"temperature": 72.5}
 
@@ -220,9 +222,10 @@ class _Tour:
     def server(self) -> None:
         info = self.client.connect()
         self.document.update(url=self.client.base_url, info=info.to_dict())
-        self.section("The server", "i3x info")
+        self.section("The server")
         if not self.out.json_mode:
             self.out.line(f"A demo bottling plant is running in-process at {self.client.base_url}")
+            self.command("i3x info")
             self.out.print(_render.info_table(info, self.client.base_url))
 
     def plant(self) -> None:
@@ -249,18 +252,14 @@ class _Tour:
         self.out.print(_render.values_table(_render.value_rows(sensors)))
 
     def history(self) -> None:
-        found = self.client.get_history("pump-101-flow", parse_time("-10m"))
+        found = self.client.get_history(_HISTORY, parse_time("-10m"))
         self.document["history"] = found.to_dict()
-        self.section("History: the last 10 minutes", "i3x history pump-101-flow --start -10m")
-        if self.out.json_mode:
-            return
-        self.out.line(
-            Text(f"pump-101-flow  {_render.sparkline(v.value for v in found.data)}", style="bold")
+        self.section(
+            "History: the last 10 minutes",
+            f"i3x history {_HISTORY} --start -10m --last {_HISTORY_ROWS}",
         )
-        recent = found.data[-5:]
-        self.out.print(
-            _render.history_table(recent, title=f"The last {len(recent)} of {len(found.data)}")
-        )
+        if not self.out.json_mode:
+            show_history(self.out, _HISTORY, found.data, _HISTORY_ROWS)
 
     def write(self) -> None:
         self.client.update_value(_SETPOINT, _SETPOINT_VALUE)

@@ -24,12 +24,24 @@ exits with that class's code: ``i3x get nope1 nope2`` exits 5.
 from __future__ import annotations
 
 import enum
+import re
+from collections.abc import Mapping
+from typing import Final
 
 import typer
 
 import i3x
 
-__all__ = ["ExitCode", "EXIT_CODES_HELP", "UsageProblem", "exit_code_for", "one_line"]
+__all__ = [
+    "ExitCode",
+    "EXIT_CODES_HELP",
+    "SDK_ARGUMENTS",
+    "UsageProblem",
+    "exit_code_for",
+    "in_cli_terms",
+    "is_argument_check",
+    "one_line",
+]
 
 
 class ExitCode(enum.IntEnum):
@@ -49,9 +61,18 @@ class ExitCode(enum.IntEnum):
 
 
 class UsageProblem(typer.TyperException):
-    """A usage error found by the CLI itself (exclusive options, a bad CA file...): exit 2."""
+    """A usage error found by the CLI itself (exclusive options, a bad CA file...): exit 2.
+
+    Args:
+        message: What is wrong, naming the option or argument.
+        command: The command's path (`i3x history`), for the "see --help" hint.
+    """
 
     exit_code = ExitCode.USAGE
+
+    def __init__(self, message: str, command: str | None = None) -> None:
+        super().__init__(message)
+        self.command = command
 
 
 # Most specific first: NotSupportedError is an APIStatusError, TimeoutError a ConnectionError.
@@ -90,3 +111,63 @@ def exit_code_for(exc: i3x.I3XError) -> ExitCode:
 def one_line(message: object) -> str:
     """A message on one line, whatever the server put in it."""
     return " ".join(str(message).split())
+
+
+SDK_ARGUMENTS: Final[Mapping[str, str]] = {
+    "element_id": "ID",
+    "element_ids": "ID",
+    "start_time": "--start",
+    "end_time": "--end",
+    "max_depth": "--depth",
+    "type_id": "--type",
+    "namespace_uri": "--namespace",
+    "base_url": "--url",
+    "max_retries": "--retries",
+    "quality": "--quality",
+    "timestamp": "--timestamp",
+    "token": "--token",
+    "auth": "--user",
+    "timeout": "--timeout",
+    "verify": "--ca",
+}
+"""The SDK's parameter names as the command line spells them (its options and arguments)."""
+
+_NAME: Final = re.compile(r"\b([a-z][a-z_]*)(?:\[(\d+)\])?")
+
+
+def is_argument_check(exc: BaseException) -> bool:
+    """Whether `exc` is the SDK rejecting an argument (a usage error, not a bug).
+
+    The SDK checks its arguments before any request and raises `ValueError` or
+    `TypeError` naming the argument; that is the only way it raises either (bad
+    answers are typed `i3x` errors). One raised by the CLI's own code, or deep
+    in a library, is a bug and stays "unexpected".
+    """
+    if not isinstance(exc, ValueError | TypeError):
+        return False
+    tb = exc.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    module = str(tb.tb_frame.f_globals.get("__name__", ""))
+    return module.startswith("i3x.") and not module.startswith("i3x._cli")
+
+
+def in_cli_terms(message: str, names: Mapping[str, str] = SDK_ARGUMENTS) -> str:
+    """An SDK message with its parameter names replaced by the command line's.
+
+    `start_time (...) is after end_time (...)` becomes `--start (...) is after
+    --end (...)`; `element_ids[1] must not be empty` becomes `ID #2 must not be
+    empty`. A one-word name (`quality`) is replaced only where it opens the
+    message, since elsewhere it is more likely an ordinary word.
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        name, index = match.group(1), match.group(2)
+        option = names.get(name)
+        if option is None or ("_" not in name and match.start() != 0):
+            return match.group(0)
+        return option if index is None else f"{option} #{int(index) + 1}"
+
+    return _NAME.sub(replace, message)

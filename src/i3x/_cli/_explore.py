@@ -11,7 +11,15 @@ import i3x
 from . import _render
 from ._session import Session
 
-__all__ = ["info", "namespaces", "types", "relationships", "objects", "components_of"]
+__all__ = [
+    "info",
+    "namespaces",
+    "types",
+    "relationships",
+    "objects",
+    "components_of",
+    "with_components",
+]
 
 
 def info(ctx: typer.Context) -> None:
@@ -107,7 +115,8 @@ def objects(
     """The objects (instances): a table, or the organisational tree.
 
     The tree follows each object's parent; a composition's components (HasComponent)
-    are shown beneath it and marked \\[component].
+    are shown beneath it and marked \\[component]. With --type or --root, the tree
+    reads each object's components too, so that a composition is shown whole.
 
     [bold]Examples[/bold]
       i3x objects
@@ -117,16 +126,48 @@ def objects(
     """
     session = Session.of(ctx)
     with session.guard():
-        with session.out.busy("Reading objects…"):
+        with session.out.busy("Reading objects…") as step:
             found = session.client.get_objects(
                 type_id, include_metadata=tree, root=True if root else None
             )
+            if tree and not session.out.json_mode and (type_id is not None or root):
+                step("Reading their components…")
+                found = with_components(session.client, found)
         if session.out.json_mode:
             session.out.json([o.to_dict() for o in found])
         elif tree:
             session.out.print(_render.objects_tree(found, components_of(found)))
         else:
             session.out.print(_render.objects_table(found))
+
+
+def with_components(
+    client: i3x.Client, found: list[i3x.ObjectInstance]
+) -> list[i3x.ObjectInstance]:
+    """`found` and every component of theirs, and of those, that `found` lacks.
+
+    A filtered read (`--type`, `--root`) returns the compositions alone; their
+    tree is only whole with their components (one request per level of nesting).
+    Components the server cannot find are left out.
+    """
+    objects = list(found)
+    known = {o.element_id for o in objects}
+    latest = objects
+    while True:
+        missing = [
+            member
+            for members in components_of(latest).values()
+            for member in members
+            if member not in known
+        ]
+        if not missing:
+            return objects
+        try:
+            latest = client.list_objects(list(dict.fromkeys(missing)), include_metadata=True)
+        except i3x.BulkError as exc:
+            latest = [o for o in exc.results.values() if isinstance(o, i3x.ObjectInstance)]
+        known.update(missing)
+        objects.extend(latest)
 
 
 def components_of(found: list[i3x.ObjectInstance]) -> dict[str, list[str]]:

@@ -11,7 +11,7 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Final
 
 from rich.console import Console, RenderableType
@@ -34,8 +34,8 @@ class Output:
     """The CLI's two streams, in human or JSON form.
 
     Args:
-        json_mode: Results as JSON instead of tables (``--json``).
-        verbose: Show tracebacks and no transient spinners (``--verbose``).
+        json_mode: Results as JSON instead of tables (`--json`).
+        verbose: Show tracebacks and no progress (`--verbose`).
     """
 
     def __init__(self, *, json_mode: bool = False, verbose: bool = False) -> None:
@@ -75,6 +75,16 @@ class Output:
         text = message if isinstance(message, Text) else Text(message, style=style)
         self.err.print(text, soft_wrap=True)
 
+    def interrupted(self) -> None:
+        """Start afresh after Ctrl-C, before printing anything else.
+
+        Ctrl-C can land inside a print, after rich wrote its buffer but before it
+        emptied it; the next print would then repeat the line. New consoles have
+        empty buffers.
+        """
+        self.console = _console(stderr=False)
+        self.err = _console(stderr=True)
+
     def traceback(self) -> None:
         """The current exception's traceback on stderr (``--verbose`` only)."""
         if self.verbose:
@@ -83,11 +93,38 @@ class Output:
             sys.stderr.write(traceback.format_exc())
             sys.stderr.flush()
 
+    @property
+    def shows_progress(self) -> bool:
+        """Whether long reads show progress: on a terminal only, and never with JSON.
+
+        Both streams must be terminals: with stdout piped (`| less`, `> file`),
+        a spinner redrawn on stderr would mix with what the pipe's reader shows.
+        `--verbose` prints the exchanges there instead.
+        """
+        return (
+            not self.json_mode
+            and not self.verbose
+            and self.console.is_terminal
+            and self.err.is_terminal
+        )
+
     @contextlib.contextmanager
-    def busy(self, message: str) -> Iterator[None]:
-        """A transient spinner on stderr while a long read runs, only on a terminal."""
-        if not self.err.is_terminal or self.verbose:
-            yield
+    def busy(self, message: str) -> Iterator[Callable[[str], None]]:
+        """Progress on stderr while a long read runs, gone when it ends (see `shows_progress`).
+
+        A spinner, what is being read and the time so far: one request has no
+        total to count against. Yields a function that says what is read next.
+        """
+        if not self.shows_progress:
+            yield _ignore
             return
-        with self.err.status(Text(message), spinner="dots"):
-            yield
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        columns = (SpinnerColumn(), TextColumn("{task.description}", markup=False))
+        with Progress(*columns, TimeElapsedColumn(), console=self.err, transient=True) as bar:
+            task = bar.add_task(message, total=None)
+            yield lambda text: bar.update(task, description=text)
+
+
+def _ignore(text: str) -> None:
+    pass

@@ -323,13 +323,23 @@ def history_csv(history: Iterable[i3x.VQT]) -> str:
     return buffer.getvalue()
 
 
-def sparkline(values: Iterable[Any]) -> str:
-    """A one-line chart of the numbers among ``values`` (others are skipped)."""
+def sparkline(values: Iterable[Any], width: int | None = None) -> str:
+    """A one-line chart of the numbers among `values` (others are skipped).
+
+    Args:
+        values: The values, in order.
+        width: At most this many characters: longer series are averaged in
+            `width` equal slices. `None`: one character per number.
+    """
     numbers = [
         float(v)
         for v in values
         if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
     ]
+    if width is not None and len(numbers) > width:
+        count = len(numbers)
+        slices = (numbers[i * count // width : (i + 1) * count // width] for i in range(width))
+        numbers = [sum(s) / len(s) for s in slices]
     if not numbers:
         return ""
     low, high = min(numbers), max(numbers)
@@ -342,19 +352,16 @@ def sparkline(values: Iterable[Any]) -> str:
 # ------------------------------------------------------------------- subscriptions
 
 
-def change_line(change: i3x.ValueChange, width: int = 0) -> Text:
+def change_line(element_id: str, vqt: i3x.VQT | None, width: int = 0) -> Text:
     """One line for a change: timestamp, element (padded to ``width``), value, quality."""
     line = Text()
-    line.append(format_time(change.timestamp) or "-", style="dim")
+    line.append(format_time(vqt.timestamp if vqt is not None else None) or "-", style="dim")
     line.append("  ")
-    line.append(change.element_id.ljust(width), style="bold")
+    line.append(element_id.ljust(width), style="bold")
     line.append("  ")
-    line.append_text(value_text(change.value))
+    line.append_text(value_text(vqt.value if vqt is not None else None))
     line.append("  ")
-    line.append_text(quality_text(change.quality))
-    for child_id, child in change.children.items():
-        line.append(f"  {child_id}=", style="dim")
-        line.append_text(value_text(child.value))
+    line.append_text(quality_text(vqt.quality if vqt is not None else None))
     return line
 
 

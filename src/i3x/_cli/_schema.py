@@ -46,7 +46,7 @@ def schema(
             "--out",
             "-o",
             metavar="DIR",
-            help="Write one <Model>.json file per model into DIR (created if needed).",
+            help="Write one file per model (LastKnownValue.json...) into DIR, created if needed.",
             file_okay=False,
             show_default=False,
         ),

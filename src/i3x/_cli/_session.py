@@ -6,17 +6,25 @@ import contextlib
 import logging
 import ssl
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 import typer
 
 import i3x
 
-from ._errors import ExitCode, UsageProblem, exit_code_for, one_line
+from ._errors import (
+    SDK_ARGUMENTS,
+    ExitCode,
+    UsageProblem,
+    exit_code_for,
+    in_cli_terms,
+    is_argument_check,
+    one_line,
+)
 from ._output import Output
 from ._transport import VerboseTransport
 
@@ -47,6 +55,8 @@ class Session:
     def __init__(self, settings: Settings, out: Output | None = None) -> None:
         self.settings = settings
         self.out = out or Output(json_mode=settings.json, verbose=settings.verbose)
+        self.command: str | None = None
+        """The running command's path (`i3x history`), for the hint after a usage error."""
         self._client: i3x.Client | None = None
 
     @classmethod
@@ -56,6 +66,7 @@ class Session:
         if session is None:  # a command invoked without the group (only in tests)
             session = Session(Settings())
             ctx.obj = session
+        session.command = ctx.command_path
         return session
 
     # ------------------------------------------------------------------ client
@@ -95,7 +106,7 @@ class Session:
         try:
             return i3x.Client(s.url, **kwargs)
         except (TypeError, ValueError) as exc:
-            raise UsageProblem(one_line(exc)) from exc
+            raise UsageProblem(in_cli_terms(one_line(exc)), self.command) from exc
 
     def _verbose_line(self, text: str) -> None:
         self.out.err.print(text, style="dim", soft_wrap=True)
@@ -135,13 +146,19 @@ class Session:
     # ------------------------------------------------------------------ errors
 
     @contextlib.contextmanager
-    def guard(self) -> Iterator[None]:
-        """Turn failures into one ``error:`` line on stderr and the class's exit code."""
+    def guard(self, names: Mapping[str, str] | None = None) -> Iterator[None]:
+        """Turn failures into one `error:` line on stderr and the class's exit code.
+
+        The SDK rejecting an argument is a usage error (exit 2), told in the
+        command line's terms: its parameter names become the options and arguments
+        that carry them (`SDK_ARGUMENTS`, updated by `names`).
+        """
         try:
             yield
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
         except KeyboardInterrupt:
+            self.out.interrupted()
             self.out.note("interrupted")
             raise typer.Exit(ExitCode.INTERRUPTED) from None
         except i3x.I3XError as exc:
@@ -149,9 +166,13 @@ class Session:
         except OSError as exc:
             self._fail(one_line(exc), ExitCode.ERROR)
         except Exception as exc:
+            if is_argument_check(exc):
+                message = in_cli_terms(one_line(exc), {**SDK_ARGUMENTS, **(names or {})})
+                hint = f" (see '{self.command} --help')" if self.command else ""
+                self._fail(message + hint, ExitCode.USAGE)
             self._fail(f"unexpected {type(exc).__name__}: {one_line(exc)}", ExitCode.ERROR)
 
-    def _fail(self, message: str, code: ExitCode) -> None:
+    def _fail(self, message: str, code: ExitCode) -> NoReturn:
         self.out.traceback()
         self.out.error(message)
         raise typer.Exit(code)

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable
-from datetime import datetime
-from typing import Annotated, Any
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+from typing import Annotated, Any, Final
 
 import typer
+from rich.text import Text
 
 import i3x
 
 from . import _render
 from ._errors import UsageProblem
+from ._output import Output
 from ._session import Session
 from ._times import TIME_HELP, parse_time
 
-__all__ = ["get", "history", "write", "parse_value", "parents_of"]
+__all__ = ["HISTORY_ROWS", "get", "history", "show_history", "write", "parse_value", "parents_of"]
 
 _DEPTH_HELP = "Levels of composition children: 1 = the element only, N = N levels, 0 = all."
 
@@ -27,7 +29,7 @@ def get(
     element_ids: Annotated[
         list[str], typer.Argument(metavar="ID", help="Element ids.", show_default=False)
     ],
-    depth: Annotated[int, typer.Option("--depth", "-d", min=0, help=_DEPTH_HELP)] = 1,
+    depth: Annotated[int, typer.Option("--depth", "-d", metavar="N", min=0, help=_DEPTH_HELP)] = 1,
 ) -> None:
     """Current values: element, value, quality, timestamp.
 
@@ -82,7 +84,13 @@ def parents_of(client: i3x.Client, values: Iterable[i3x.LastKnownValue]) -> dict
     return {o.element_id: o.parent_id for o in found}
 
 
-def history(
+HISTORY_ROWS: Final = 50
+"""Rows a history table shows unless --last or --all says otherwise."""
+
+_SPARK_WIDTH: Final = 40
+
+
+def history(  # noqa: PLR0917 - typer maps parameters to options
     ctx: typer.Context,
     element_id: Annotated[str, typer.Argument(metavar="ID", help="Element id.")],
     start: Annotated[
@@ -91,6 +99,19 @@ def history(
     end: Annotated[
         str, typer.Option("--end", "-e", metavar="T", help="Until this time (same forms).")
     ] = "now",
+    last: Annotated[
+        int | None,
+        typer.Option(
+            "--last",
+            metavar="N",
+            min=1,
+            help=f"Only the last N points (a table shows the last {HISTORY_ROWS} unless --all).",
+            show_default=False,
+        ),
+    ] = None,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Every point in the table (CSV and JSON have them all).")
+    ] = False,
     as_csv: Annotated[
         bool, typer.Option("--csv", help="Print CSV: timestamp,value,quality (with a header).")
     ] = False,
@@ -100,30 +121,63 @@ def history(
     Times are RFC 3339 (2025-06-01T08:00:00Z; UTC when no offset is given), 'now', or
     relative to now: -30s, -15m, -1h, -1h30m, -2d, -1w. The default is the last hour.
 
+    A table shows the last 50 points and says how many more there are;
+    --last N shows the last N, --all every one. CSV and JSON hold every point of the
+    range, or the last N with --last.
+
     [bold]Examples[/bold]
       i3x history pump-101-flow
-      i3x history pump-101-flow --start -15m
-      i3x history pump-101-flow --start 2025-06-01T08:00:00Z --end 2025-06-01T09:00:00Z
+      i3x history pump-101-flow --start -15m --last 10
+      i3x history pt-304 --start 2025-06-01T08:00:00Z --end 2025-06-01T09:00:00Z
       i3x history pump-101-flow --start -1d --csv > flow.csv
     """
     session = Session.of(ctx)
     if as_csv and session.out.json_mode:
-        raise UsageProblem("--csv and --json are exclusive")
-    start_time = _time_option(start, "--start")
-    end_time = None if end.strip().lower() == "now" else _time_option(end, "--end")
+        raise UsageProblem("--csv and --json are exclusive", ctx.command_path)
+    if show_all and last is not None:
+        raise UsageProblem("--all and --last are exclusive", ctx.command_path)
+    now = datetime.now(timezone.utc)
+    start_time = _time_option(start, "--start", now)
+    end_time = _time_option(end, "--end", now)
+    until_now = end.strip().lower() == "now"
+    if start_time > end_time:
+        raise UsageProblem(
+            f"--start ({_render.format_time(start_time)}) is after "
+            f"{'now' if until_now else '--end'} ({_render.format_time(end_time)})",
+            ctx.command_path,
+        )
     with session.guard():
         with session.out.busy(f"Reading the history of {element_id}…"):
-            found = session.client.get_history(element_id, start_time, end_time)
+            found = session.client.get_history(
+                element_id, start_time, None if until_now else end_time
+            )
         if session.out.json_mode:
-            session.out.json(found.to_dict())
+            data = found.to_dict()
+            if last is not None:
+                data["data"] = data["data"][-last:]
+            session.out.json(data)
         elif as_csv:
-            sys.stdout.write(_render.history_csv(found.data))
+            sys.stdout.write(_render.history_csv(found.data[-last:] if last else found.data))
             sys.stdout.flush()
         else:
-            title = f"{element_id}: {len(found.data)} values"
-            if found.data:
-                title += f"  {_render.sparkline(v.value for v in found.data)}"
-            session.out.print(_render.history_table(found.data, title=title))
+            rows = len(found.data) if show_all else (last or HISTORY_ROWS)
+            show_history(session.out, element_id, found.data, rows)
+
+
+def show_history(out: Output, element_id: str, data: Sequence[i3x.VQT], rows: int) -> None:
+    """A history for people: a count and a sparkline of it all, then its last `rows` points.
+
+    When points are left out, a last line says how many and how to see them.
+    """
+    header = Text(f"{element_id}: {len(data):,} values", style="bold")
+    if data:
+        header.append(f"  {_render.sparkline((v.value for v in data), width=_SPARK_WIDTH)}")
+    out.line(header)
+    shown = data[-rows:] if rows < len(data) else data
+    title = f"The last {len(shown):,} of {len(data):,}" if len(shown) < len(data) else None
+    out.print(_render.history_table(shown, title=title))
+    if len(shown) < len(data):
+        out.line(Text(f"{len(data) - len(shown):,} more points; use --all or --csv", style="dim"))
 
 
 def write(
@@ -191,8 +245,8 @@ def parse_value(text: str) -> Any:
         return text
 
 
-def _time_option(text: str, option: str) -> datetime:
+def _time_option(text: str, option: str, now: datetime | None = None) -> datetime:
     try:
-        return parse_time(text)
+        return parse_time(text, now=now)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint=f"'{option}'") from None

@@ -42,7 +42,11 @@ def watch(
     depth: Annotated[
         int,
         typer.Option(
-            "--depth", "-d", min=0, help="Levels of composition children followed; 0 = all."
+            "--depth",
+            "-d",
+            metavar="N",
+            min=0,
+            help="Levels of composition children followed; 0 = all.",
         ),
     ] = 0,
     count: Annotated[
@@ -58,6 +62,11 @@ def watch(
     ] = None,
 ) -> None:
     """Print live changes, one line each, until Ctrl-C (or --count changes).
+
+    Each line is one element's new value, quality and timestamp. A composition's
+    change carries all its components: only those with something new get a line
+    (all of them the first time), so a line is always news. With --json every
+    change is printed whole, as it came.
 
     A dropped connection, lost updates and a re-created subscription each get a
     line starting with '!' (on stdout, in order with the changes); so does the
@@ -82,6 +91,7 @@ def watch(
                 )
                 Watcher(session.out, count, width=max(map(len, element_ids))).run(changes)
         except KeyboardInterrupt:
+            session.out.interrupted()
             session.out.note("stopped")
 
 
@@ -100,9 +110,14 @@ def notice_dict(notice: i3x.SubscriptionError) -> dict[str, Any]:
 class Watcher:
     """Prints a subscription's events; says when a drop has been recovered from.
 
+    A composition's change carries every component, changed or not, and the
+    server may send a component's own change as well: each element gets a line
+    only when its value, quality or timestamp differs from the last one shown
+    for it, so that a line is always news. JSON lines keep every change whole.
+
     Args:
         out: Where to print.
-        count: Stop after this many changes (``None``: until the stream ends).
+        count: Stop after this many changes (`None`: until the stream ends).
         width: Pad element ids to this many characters, so that values line up.
     """
 
@@ -112,6 +127,7 @@ class Watcher:
         self.width = width
         self.changes = 0
         self._dropped = False
+        self._shown: dict[str, i3x.VQT | None] = {}
 
     def run(self, events: Iterable[i3x.ValueChange | i3x.SubscriptionError]) -> None:
         """Print events until ``count`` changes arrived or the subscription closed."""
@@ -137,8 +153,32 @@ class Watcher:
         self.changes += 1
         if self.out.json_mode:
             self.out.json_line(event.to_dict())
-        else:
-            self.out.line(_render.change_line(event, self.width))
+            return
+        news = self.news(event)
+        # Components have longer ids than the watched elements: widen once for them.
+        self.width = max([self.width, *(len(element_id) for element_id, _ in news)])
+        for element_id, vqt in news:
+            self.out.line(_render.change_line(element_id, vqt, self.width))
+
+    def news(self, change: i3x.ValueChange) -> list[tuple[str, i3x.VQT | None]]:
+        """The elements of `change` (it and its components) not shown as they are now.
+
+        A component with nothing new is left out, and so is a composition's own
+        VQT once shown (it rarely has one of its own: i3X gives it GoodNoData).
+        """
+        news: list[tuple[str, i3x.VQT | None]] = []
+
+        def visit(
+            element_id: str, vqt: i3x.VQT | None, children: dict[str, i3x.LastKnownValue]
+        ) -> None:
+            if element_id not in self._shown or self._shown[element_id] != vqt:
+                self._shown[element_id] = vqt
+                news.append((element_id, vqt))
+            for child_id, child in children.items():
+                visit(child_id, child.latest, child.children)
+
+        visit(change.element_id, change.latest, change.children)
+        return news
 
     def _notice(self, notice: i3x.SubscriptionError) -> None:
         if self.out.json_mode:
