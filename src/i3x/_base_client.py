@@ -15,6 +15,7 @@ import re
 import ssl
 import threading
 import uuid
+import warnings
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -45,6 +46,7 @@ from ._exceptions import (
     APIStatusError,
     BulkError,
     I3XError,
+    InsecureTLSWarning,
     InvalidServerResponseError,
     NotFoundError,
     NotSupportedError,
@@ -450,6 +452,12 @@ def _ssl_context(verify: bool | str | ssl.SSLContext, cert: Any) -> bool | ssl.S
     return context
 
 
+def _verification_off(verify: bool | ssl.SSLContext) -> bool:
+    return verify is False or (
+        isinstance(verify, ssl.SSLContext) and verify.verify_mode == ssl.CERT_NONE
+    )
+
+
 def _batched(items: Sequence[_T], size: int) -> list[list[_T]]:
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
@@ -523,6 +531,15 @@ class BaseClient:
             "timeout": self._options.timeout,
             "follow_redirects": follow_redirects,
         }
+        if _verification_off(self._http_kwargs["verify"]):
+            warnings.warn(
+                InsecureTLSWarning(
+                    f"TLS certificate verification is off for {self._base_url} (verify=False): "
+                    "anyone on the network path can read and change this client's traffic, "
+                    "credentials included. Pass verify='/path/to/ca.pem' to trust a private CA"
+                ),
+                stacklevel=2,
+            )
         self._state = ClientState()
         self._pool = Pool()
 
