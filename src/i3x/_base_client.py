@@ -73,6 +73,7 @@ from ._models import (
     batch_from_wire,
     evolve,
 )
+from ._redaction import client_secrets
 from ._retry import retry_args, should_retry
 from ._version import __version__
 from ._wire import (
@@ -531,6 +532,15 @@ class BaseClient:
             "timeout": self._options.timeout,
             "follow_redirects": follow_redirects,
         }
+        # Masked in every log record while this client or a view of it lives (_redaction).
+        self._secrets = client_secrets(
+            auth=self._http_kwargs["auth"],
+            token=token,
+            headers=extra_headers,
+            params=url_params,
+            proxy=self._http_kwargs["proxy"],
+            cert=cert,
+        )
         if _verification_off(self._http_kwargs["verify"]):
             warnings.warn(
                 InsecureTLSWarning(
