@@ -22,6 +22,7 @@ from ._exceptions import (
     BulkError,
     ConnectionError,
     I3XError,
+    InsecureTLSWarning,
     InvalidServerResponseError,
     NotFoundError,
     NotSupportedError,
@@ -116,6 +117,8 @@ __all__ = [
     "StreamError",
     "UpdatesLostError",
     "SubscriptionLostError",
+    # warnings
+    "InsecureTLSWarning",
 ]
 
 # Show public names as i3x.Client rather than i3x._client.Client (as httpx does).

@@ -16,6 +16,7 @@ import re
 import ssl
 import threading
 import uuid
+import warnings
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -46,6 +47,7 @@ from ._exceptions import (
     APIStatusError,
     BulkError,
     I3XError,
+    InsecureTLSWarning,
     InvalidServerResponseError,
     NotFoundError,
     NotSupportedError,
@@ -81,6 +83,7 @@ from ._profiles import (
     update_body,
     without_bulk_route,
 )
+from ._redaction import client_secrets
 from ._retry import retry_args, should_retry
 from ._version import __version__
 from ._wire import (
@@ -465,6 +468,12 @@ def _ssl_context(verify: bool | str | ssl.SSLContext, cert: Any) -> bool | ssl.S
     return context
 
 
+def _verification_off(verify: bool | ssl.SSLContext) -> bool:
+    return verify is False or (
+        isinstance(verify, ssl.SSLContext) and verify.verify_mode == ssl.CERT_NONE
+    )
+
+
 def _batched(items: Sequence[_T], size: int) -> list[list[_T]]:
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
@@ -540,6 +549,24 @@ class BaseClient:
             "timeout": self._options.timeout,
             "follow_redirects": follow_redirects,
         }
+        # Masked in every log record while this client or a view of it lives (_redaction).
+        self._secrets = client_secrets(
+            auth=self._http_kwargs["auth"],
+            token=token,
+            headers=extra_headers,
+            params=url_params,
+            proxy=self._http_kwargs["proxy"],
+            cert=cert,
+        )
+        if _verification_off(self._http_kwargs["verify"]):
+            warnings.warn(
+                InsecureTLSWarning(
+                    f"TLS certificate verification is off for {self._base_url} (verify=False): "
+                    "anyone on the network path can read and change this client's traffic, "
+                    "credentials included. Pass verify='/path/to/ca.pem' to trust a private CA"
+                ),
+                stacklevel=2,
+            )
         self._state = ClientState()
         self._pool = Pool()
 

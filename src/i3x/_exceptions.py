@@ -21,6 +21,9 @@ The tree::
         ├── UpdatesLostError         the server dropped updates (a gap notice)
         └── SubscriptionLostError    the server forgot a subscription; it was re-created
 
+And one warning: ``InsecureTLSWarning`` (a ``UserWarning``), when a client is made
+with certificate verification off.
+
 ``ConnectionError`` and ``TimeoutError`` keep the names of the seed API (i3x 0.1.0);
 they live in ``i3x`` and do not replace the builtins of the same name.
 
@@ -56,6 +59,7 @@ __all__ = [
     "StreamError",
     "UpdatesLostError",
     "SubscriptionLostError",
+    "InsecureTLSWarning",
     "error_for_status",
     "status_error",
 ]
@@ -231,6 +235,16 @@ class SubscriptionLostError(SubscriptionError):
 
     Updates between the loss and the re-creation were not seen by the server's
     new subscription; read current values again if your state must be whole.
+    """
+
+
+class InsecureTLSWarning(UserWarning):
+    """A client was made with `verify=False`: it does not check whom it talks to.
+
+    Anyone on the network path can then read and change the traffic, credentials
+    included. Issued once per client, where it is made. Trust a private CA with
+    `verify="/path/to/ca.pem"` instead; silence it for a test server with
+    `warnings.filterwarnings("ignore", category=i3x.InsecureTLSWarning)`.
     """
 
 

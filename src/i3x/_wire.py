@@ -290,7 +290,7 @@ def map_transport_error(exc: Exception, request: httpx.Request | None) -> I3XErr
         error = ConnectionError(f"cannot connect: {_tls_hint(exc)}", method=method, url=url)
     else:
         error = ConnectionError(
-            f"connection failed: {exc or type(exc).__name__}", method=method, url=url
+            f"connection failed: {_client_cert_hint(exc, request)}", method=method, url=url
         )
     error.reached_server = reached
     error.__cause__ = exc
@@ -303,6 +303,37 @@ def _tls_hint(exc: Exception) -> str:
         return (
             f"{text}. The server's certificate is not trusted: pass verify='/path/to/ca.pem' "
             "to trust its CA, or verify=False for a test server only"
+        )
+    return text
+
+
+# -- mutual TLS: a server that wants a client certificate -------------------------------
+# With TLS 1.3 the client's side of the handshake ends before the server has checked the
+# client's certificate, so a refusal shows only on the first read: as the server's alert
+# ("certificate required"), or, from servers that send no alert (Python's asyncio, and
+# so uvicorn), as a connection closed or reset before any answer. That is told apart
+# from a connection lost later by the request: the first one, GET /info.
+
+_CLIENT_CERT_ALERTS: Final = ("CERTIFICATE_REQUIRED", "certificate required")
+_CLOSED_UNANSWERED: Final = "disconnected without sending a response"
+
+
+def _client_cert_hint(exc: Exception, request: httpx.Request | None) -> str:
+    text = str(exc) or type(exc).__name__
+    if any(alert in text for alert in _CLIENT_CERT_ALERTS):
+        return (
+            f"{text}. The server requires a client certificate (mutual TLS): pass "
+            "cert=('client.pem', 'client.key')"
+        )
+    first_contact = (
+        request is not None and request.url.scheme == "https" and request.url.path.endswith("/info")
+    )
+    if first_contact and (isinstance(exc, httpx.ReadError) or _CLOSED_UNANSWERED in text):
+        return (
+            f"{text.rstrip('.')}: the server closed the connection before answering. A "
+            "server that requires a client certificate (mutual TLS) does so when none is "
+            "sent, or one it does not trust: pass cert=('client.pem', 'client.key') signed "
+            "by a CA the server trusts"
         )
     return text
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import signal
@@ -9,6 +10,8 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -200,3 +203,56 @@ def test_tour_history_is_what_its_command_prints(cli: Cli, i3x_server: DemoServe
     expected = ["header", "title", *["row"] * 5, "more"]
     assert _shape(out.stdout) == expected
     assert _shape(section) == expected
+
+
+def test_demo_tls_hands_out_its_ca_and_a_client_certificate(unused_port: int) -> None:
+    url = f"https://127.0.0.1:{unused_port}"
+    with subprocess.Popen(
+        [
+            *(sys.executable, "-c", _MAIN, "--json", "demo", "--port", str(unused_port)),
+            *("--tls", "--require-client-cert"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        try:
+            assert proc.stdout is not None
+            shown = json.loads(proc.stdout.readline())
+            assert (shown["url"], shown["apiUrl"]) == (url, url + "/v1")
+            cert = (shown["clientCert"], shown["clientKey"])
+            with i3x.Client(url, verify=shown["caPath"], cert=cert) as client:
+                assert client.get_value("pump-101-flow").quality == "Good"
+            with pytest.raises(i3x.ConnectionError, match="client certificate"):
+                i3x.Client(url, verify=shown["caPath"], max_retries=0).connect()
+            proc.send_signal(signal.SIGINT)
+            assert proc.wait(15) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    # The throwaway CA and its keys went with the server.
+    assert not Path(shown["caPath"]).parent.exists()
+
+
+def test_demo_require_client_cert_needs_tls(cli: Cli) -> None:
+    out = cli("demo", "--require-client-cert")
+    assert out.exit_code == 2
+    assert "--require-client-cert needs --tls" in out.stderr
+
+
+def test_ca_and_insecure_work_against_a_tls_server(
+    cli: Cli, i3x_server_factory: Callable[..., DemoServer]
+) -> None:
+    server = i3x_server_factory(tls=True)
+    server.set_value("pt-304", 3.25)
+    trusted = cli("--url", server.url, "--ca", server.ca_path, "--json", "get", "pt-304")
+    assert trusted.exit_code == 0, trusted.stderr
+    assert trusted.json()[0]["data"][0]["value"] == 3.25
+    # --insecure is the user's explicit choice: no Python warning on top of it.
+    insecure = cli("--url", server.url, "--insecure", "--json", "get", "pt-304")
+    assert insecure.exit_code == 0, insecure.stderr
+    assert insecure.stderr == ""
+    unknown = cli("--url", server.url, "--retries", "0", "get", "pt-304")
+    assert unknown.exit_code == 3
+    assert "pass verify=" in unknown.stderr

@@ -53,6 +53,17 @@ def test_verbose_masks_a_password_in_the_url(
     assert "in-url-pw" not in out.stdout + out.stderr
 
 
+def test_verbose_masks_a_gateway_key_in_the_url_query(
+    cli: Cli, i3x_server_factory: DemoServerFactory
+) -> None:
+    server = i3x_server_factory()
+    out = cli("--url", f"{server.url}/v1?code=gw-key-7d2e", "--verbose", "get", "pt-304")
+    assert out.exit_code == 0, out.stderr
+    assert {r.query.get("code") for r in server.requests} == {"gw-key-7d2e"}  # it was sent
+    assert "gw-key-7d2e" not in out.stdout + out.stderr
+    assert f"> POST {server.url}/v1/objects/value?code=***" in out.stderr
+
+
 def test_the_i3x_logger_is_restored_afterwards(plant: Cli) -> None:
     logger = logging.getLogger("i3x")
     level, handlers = logger.level, list(logger.handlers)

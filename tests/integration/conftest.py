@@ -9,6 +9,9 @@ surfaces identical, so one test body checks both.
 from __future__ import annotations
 
 import inspect
+import re
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any, cast
@@ -173,3 +176,98 @@ class Recorder:
 @pytest.fixture
 def recorder() -> Recorder:
     return Recorder()
+
+
+def read_and_subscribe(client: i3x.Client, server: DemoServer, mode: i3x.Mode) -> None:
+    """A read, then a change delivered by a subscription in `mode`, over its own connection."""
+    server.set_value("pt-304", 1.5)
+    assert client.get_value("pt-304").value == 1.5
+    with client.subscription(["pt-304"], mode=mode) as changes:
+        assert changes.mode == mode
+        server.set_value("pt-304", 2.5)
+        event = changes.get(timeout=10)
+    assert isinstance(event, i3x.ValueChange)
+    assert (event.element_id, event.value) == ("pt-304", 2.5)
+    delivered = "/v1/subscriptions/stream" if mode == "stream" else "/v1/subscriptions/sync"
+    assert any(r.path == delivered for r in server.requests)
+
+
+class Proxy:
+    """proxy.py, a real HTTP proxy, in a process of its own on a free loopback port.
+
+    It requires Basic credentials, as corporate proxies do; `url` carries them. Its log
+    (stderr, read by a thread) has one access line per connection it carried, written
+    when the connection closes: `wait_for` waits for those, never by sleeping.
+    """
+
+    USER, PASSWORD = "proxy-user", "proxy-Pa55word"
+
+    def __init__(self) -> None:
+        self._process = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "proxy", "--hostname", "127.0.0.1", "--port", "0"),
+                *("--num-acceptors", "1", "--num-workers", "1", "--log-level", "DEBUG"),
+                *("--basic-auth", f"{self.USER}:{self.PASSWORD}"),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self._lines: list[str] = []
+        self._ended = False
+        self._changed = threading.Condition()
+        self._reader = threading.Thread(target=self._read, name="proxy.py log", daemon=True)
+        self._reader.start()
+        listening = self.wait_for(r"Listening on 127\.0\.0\.1:(\d+)")[0]
+        port = re.search(r"127\.0\.0\.1:(\d+)", listening)
+        assert port is not None
+        self.address = f"127.0.0.1:{port.group(1)}"
+        self.url = f"http://{self.USER}:{self.PASSWORD}@{self.address}"
+
+    def _read(self) -> None:
+        assert self._process.stderr is not None
+        for line in self._process.stderr:
+            with self._changed:
+                self._lines.append(line.rstrip())
+                self._changed.notify_all()
+        with self._changed:
+            self._ended = True
+            self._changed.notify_all()
+
+    def mark(self) -> int:
+        """Where the log is now: `wait_for(..., since=mark)` ignores what came before."""
+        with self._changed:
+            return len(self._lines)
+
+    def wait_for(
+        self, pattern: str, *, since: int = 0, count: int = 1, timeout: float = 10.0
+    ) -> list[str]:
+        """The log lines after `since` that match `pattern`, once there are `count`."""
+        regex = re.compile(pattern)
+
+        def found() -> list[str]:
+            return [line for line in self._lines[since:] if regex.search(line)]
+
+        with self._changed:
+            self._changed.wait_for(lambda: len(found()) >= count or self._ended, timeout)
+            lines, tail = found(), self._lines[-10:]
+        if len(lines) < count:
+            raise AssertionError(f"proxy.py logged {len(lines)} of {count} {pattern!r}: {tail}")
+        return lines
+
+    def close(self) -> None:
+        self._process.terminate()
+        self._process.wait(10)
+        self._reader.join(10)
+        assert self._process.stderr is not None
+        self._process.stderr.close()
+
+
+@pytest.fixture(scope="session")
+def proxy() -> Iterator[Proxy]:
+    started = Proxy()
+    try:
+        yield started
+    finally:
+        started.close()

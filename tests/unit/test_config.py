@@ -315,4 +315,6 @@ def test_one_ssl_context_serves_every_pool_of_a_client() -> None:
     assert isinstance(context, ssl.SSLContext)
     assert context.verify_mode == ssl.CERT_REQUIRED
     assert client.with_options(timeout=3)._http_settings()["verify"] is context
-    assert i3x.Client("https://i3x.test/v1", verify=False)._http_settings()["verify"] is False
+    with pytest.warns(i3x.InsecureTLSWarning):
+        unverified = i3x.Client("https://i3x.test/v1", verify=False)
+    assert unverified._http_settings()["verify"] is False

@@ -15,7 +15,7 @@ import tenacity
 
 import i3x
 
-from ._helpers import API, CLIENT_ID, bulk, error_body, item, ok, sample, vqt
+from ._helpers import API, CLIENT_ID, INFO, TLS, bulk, error_body, item, ok, sample, vqt
 
 pytestmark = pytest.mark.respx(base_url=API)
 
@@ -705,6 +705,50 @@ def test_tls_verification_failure_gives_a_hint(
     client._sleep = sleeps.append
     with pytest.raises(i3x.ConnectionError, match="verify="):
         client.connect()
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        httpx.ReadError(
+            "[SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED] tlsv13 alert certificate required"
+        ),
+        httpx.RemoteProtocolError("Server disconnected without sending a response."),
+        httpx.ReadError(""),  # a reset before the server's alert could be read
+    ],
+)
+def test_a_refused_client_certificate_gives_a_hint(failure: httpx.HTTPError) -> None:
+    # TLS 1.3 ends the client's handshake before the server checks its certificate: the
+    # refusal shows on the first read, as an alert or as a connection closed unanswered.
+    with respx.mock() as router:
+        router.get("https://i3x.test/v1/info").mock(side_effect=failure)
+        client = i3x.Client("https://i3x.test/v1", verify=TLS, max_retries=0)
+        with pytest.raises(
+            i3x.ConnectionError, match=r"client certificate \(mutual TLS\)"
+        ) as caught:
+            client.connect()
+    assert "cert=('client.pem', 'client.key')" in str(caught.value)
+
+
+def test_a_closed_plain_http_connection_is_no_certificate_refusal() -> None:
+    with respx.mock() as router:
+        router.get("http://i3x.test/v1/info").mock(
+            side_effect=httpx.RemoteProtocolError("Server disconnected without sending a response.")
+        )
+        client = i3x.Client("http://i3x.test/v1", max_retries=0)
+        with pytest.raises(i3x.ConnectionError) as caught:
+            client.connect()
+    assert "certificate" not in str(caught.value)
+
+
+def test_a_connection_lost_after_the_first_contact_is_no_certificate_refusal() -> None:
+    with respx.mock() as router:
+        router.get("https://i3x.test/v1/info").respond(json=INFO)
+        router.get("https://i3x.test/v1/namespaces").mock(side_effect=httpx.ReadError(""))
+        client = i3x.Client("https://i3x.test/v1", verify=TLS, max_retries=0)
+        with pytest.raises(i3x.ConnectionError) as caught:
+            client.get_namespaces()
+    assert str(caught.value) == "connection failed: ReadError (GET https://i3x.test/v1/namespaces)"
 
 
 # ------------------------------------------------ nothing raw ever escapes

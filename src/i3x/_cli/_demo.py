@@ -20,7 +20,7 @@ from rich.text import Text
 import i3x
 
 from . import _render
-from ._errors import ExitCode
+from ._errors import ExitCode, UsageProblem
 from ._explore import components_of
 from ._session import Session
 from ._times import parse_time
@@ -76,7 +76,7 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def demo(
+def demo(  # noqa: PLR0917 - typer maps each parameter to an option
     ctx: typer.Context,
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[
@@ -92,6 +92,17 @@ def demo(
             ),
         ),
     ] = DemoDialect.spec,
+    tls: Annotated[
+        bool,
+        typer.Option("--tls", help="Serve HTTPS, with a certificate from a throwaway CA made now."),
+    ] = False,
+    require_client_cert: Annotated[
+        bool,
+        typer.Option(
+            "--require-client-cert",
+            help="With --tls: refuse clients without a certificate from that CA (mutual TLS).",
+        ),
+    ] = False,
 ) -> None:
     """Serve the demo bottling plant until Ctrl-C (needs the 'server' extra).
 
@@ -105,11 +116,20 @@ def demo(
       i3x demo --port 9000
       i3x demo --dialect early-1.0
       i3x --url http://127.0.0.1:8080 get pump-101-flow     (in another shell)
+      i3x demo --tls --require-client-cert     (prints a CA and a client cert)
     """
+    if require_client_cert and not tls:
+        raise UsageProblem("--require-client-cert needs --tls")
     session = Session.of(ctx)
     testing = load_server(session)
     with session.guard():
-        server = testing.DemoServer(host=host, port=port, dialect=dialect.value)
+        server = testing.DemoServer(
+            host=host,
+            port=port,
+            dialect=dialect.value,
+            tls=tls,
+            require_client_cert=require_client_cert,
+        )
         try:
             server.start()
         except OSError as exc:
@@ -118,18 +138,47 @@ def demo(
         try:
             if session.out.json_mode:
                 session.out.json_line(
-                    {"url": server.url, "apiUrl": server.api_url, "dialect": dialect.value}
+                    {
+                        "url": server.url,
+                        "apiUrl": server.api_url,
+                        "dialect": dialect.value,
+                        **_tls_files(server, tls),
+                    }
                 )
             else:
                 played = "" if dialect is DemoDialect.spec else f" (dialect {dialect.value})"
                 session.out.line(Text(f"i3X demo server on {server.url}{played}", style="bold"))
-                session.out.line(f"try:  i3x --url {server.url} get pump-101-flow")
+                if tls:
+                    _show_tls_files(session, server, require_client_cert)
+                else:
+                    session.out.line(f"try:  i3x --url {server.url} get pump-101-flow")
                 session.out.note("Ctrl-C to stop")
             with _sigterm_as_interrupt(), contextlib.suppress(KeyboardInterrupt):
                 threading.Event().wait()
         finally:
             server.stop()
         session.out.note("stopped")
+
+
+def _tls_files(server: Any, tls: bool) -> dict[str, str]:
+    """The certificate files of a TLS demo server, as `--json` shows them."""
+    if not tls:
+        return {}
+    cert, key = server.client_cert
+    return {"caPath": server.ca_path, "clientCert": cert, "clientKey": key}
+
+
+def _show_tls_files(session: Session, server: Any, require_client_cert: bool) -> None:
+    cert, key = server.client_cert
+    session.out.line(f"CA bundle:           {server.ca_path}")
+    if require_client_cert:
+        session.out.line(f"client certificate:  {cert}")
+        session.out.line(f"client key:          {key}")
+        session.out.line(
+            f"try:  i3x.Client({server.url!r}, verify={server.ca_path!r}, cert=({cert!r}, {key!r}))"
+        )
+    else:
+        session.out.line(f"try:  i3x --url {server.url} --ca {server.ca_path} get pump-101-flow")
 
 
 def tour(

@@ -6,6 +6,7 @@ import contextlib
 import logging
 import ssl
 import sys
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,7 +105,10 @@ class Session:
         else:
             kwargs["verify"] = verify
         try:
-            return i3x.Client(s.url, **kwargs)
+            with warnings.catch_warnings():
+                # --insecure says it already: Python's warning would add a source line.
+                warnings.simplefilter("ignore", i3x.InsecureTLSWarning)
+                return i3x.Client(s.url, **kwargs)
         except (TypeError, ValueError) as exc:
             raise UsageProblem(in_cli_terms(one_line(exc)), self.command) from exc
 

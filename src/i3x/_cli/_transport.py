@@ -5,16 +5,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from typing import Final
-from urllib.parse import parse_qsl, urlencode
 
 import httpx
+
+from i3x._wire import redact_url
 
 __all__ = ["VerboseTransport", "mask_header", "mask_url"]
 
 _SECRET_HEADERS: Final = frozenset(
     {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"}
 )
-_SECRET_PARAMS: Final = ("password", "passwd", "secret", "token", "api_key", "apikey")
 MASK: Final = "***"
 
 
@@ -29,14 +29,10 @@ def mask_header(name: str, value: str) -> str:
 
 
 def mask_url(url: httpx.URL) -> str:
-    """A URL fit to print: no password in the userinfo, no secret query parameters."""
-    if url.password:
-        url = url.copy_with(username=url.username, password=MASK)
-    if url.query:
-        pairs = parse_qsl(url.query.decode(), keep_blank_values=True)
-        masked = [(k, MASK if any(s in k.lower() for s in _SECRET_PARAMS) else v) for k, v in pairs]
-        url = url.copy_with(query=urlencode(masked, safe="*").encode())
-    return str(url)
+    """A URL fit to print, as the SDK shows it in errors and logs: no userinfo, and no
+    query values but those of the i3X API's own parameters (an API gateway's key may be
+    called anything: ``?code=``, ``?sig=``...)."""
+    return redact_url(url)
 
 
 def _header_lines(prefix: str, headers: Iterable[tuple[str, str]]) -> list[str]:

@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import logging
 import socket
+import ssl
 import threading
 from collections.abc import Mapping
 from datetime import datetime
@@ -27,6 +28,7 @@ from ._middleware import RequestLog
 from ._plant import demo_plant
 from ._space import AddressSpace, Quality, Reading
 from ._subscriptions import SubscriptionManager
+from ._tls import TLSFiles
 
 __all__ = ["DemoServer", "serve"]
 
@@ -57,6 +59,25 @@ class _Uvicorn(uvicorn.Server):
             counter = (counter + 1) % 864_000
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), 0.1)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if not self.config.is_ssl:
+            await super().shutdown(sockets=sockets)
+            return
+        # Closing a TLS connection waits for the client's close_notify, which a client's
+        # idle pooled connection never sends: stop() would wait out the graceful timeout,
+        # then leave the sockets open. Idle connections are dropped at once instead, as a
+        # stopped process drops them; answers in progress still end first.
+        self._drop_connections(idle_only=True)
+        await super().shutdown(sockets=sockets)
+        self._drop_connections(idle_only=False)
+        await asyncio.sleep(0)  # their connection_lost callbacks close the sockets
+
+    def _drop_connections(self, *, idle_only: bool) -> None:
+        for connection in list(self.server_state.connections):
+            cycle = getattr(connection, "cycle", None)
+            if not idle_only or cycle is None or cycle.response_complete:
+                connection.transport.abort()
 
     def request_exit(self) -> None:
         """Ask the server to shut down, from any thread."""
@@ -97,6 +118,9 @@ class DemoServer:
             flat sync entries, sequence-less stream events, `error` bodies) or
             `"node-i3x"` (stores the whole `value` member of an update, nests
             current-value results in subscription updates). See docs/testing.md.
+        tls: Serve HTTPS with a certificate from a throwaway CA made now (`ca_path`).
+        require_client_cert: Refuse clients without a certificate signed by that CA
+            (mutual TLS; `client_cert` is one). Needs `tls=True`.
 
     Raises:
         ValueError: An option out of range, naming it.
@@ -119,6 +143,8 @@ class DemoServer:
         max_depth_limit: int | None = None,
         beta: bool = False,
         dialect: Dialect = "spec",
+        tls: bool = False,
+        require_client_cert: bool = False,
     ) -> None:
         rules = rules_for(dialect)
         _check(
@@ -140,6 +166,7 @@ class DemoServer:
             "max_depth_limit",
             "must be at least 1 (or None for no limit)",
         )
+        _check(require_client_cert and not tls, "require_client_cert", "needs tls=True")
         self.space = space if space is not None else demo_plant()
         """The address space served; change it freely, also while running."""
         self.faults = Faults()
@@ -171,6 +198,8 @@ class DemoServer:
             keepalive_interval=keepalive_interval,
             rules=rules,
         )
+        self._tls = TLSFiles(host) if tls else None
+        self._require_client_cert = require_client_cert
         self._lifecycle = threading.Lock()
         self._thread: threading.Thread | None = None
         self._uvicorn: _Uvicorn | None = None
@@ -188,7 +217,8 @@ class DemoServer:
         if self._port == 0:
             raise RuntimeError("the server has no port yet; call start() first")
         host = f"[{self._host}]" if ":" in self._host else self._host
-        return f"http://{host}:{self._port}"
+        scheme = "https" if self._tls is not None else "http"
+        return f"{scheme}://{host}:{self._port}"
 
     @property
     def api_url(self) -> str:
@@ -199,6 +229,31 @@ class DemoServer:
     def dialect(self) -> Dialect:
         """The generation of server this one answers like (`"spec"` unless told)."""
         return self._dialect
+
+    @property
+    def ca_path(self) -> str:
+        """The CA bundle (PEM) that signed the server's certificate: pass it as `verify=`.
+
+        Raises:
+            RuntimeError: The server was made without `tls=True`.
+        """
+        return self._tls_files().ca_path
+
+    @property
+    def client_cert(self) -> tuple[str, str]:
+        """A client certificate signed by the server's CA and its key: `(certfile, keyfile)`,
+        as `cert=` takes it.
+
+        Raises:
+            RuntimeError: The server was made without `tls=True`.
+        """
+        files = self._tls_files()
+        return files.client_cert_path, files.client_key_path
+
+    def _tls_files(self) -> TLSFiles:
+        if self._tls is None:
+            raise RuntimeError("the server does not use TLS; make it with DemoServer(tls=True)")
+        return self._tls
 
     @property
     def running(self) -> bool:
@@ -229,6 +284,7 @@ class DemoServer:
                 http="h11",
                 ws="none",
                 timeout_graceful_shutdown=1,
+                **self._ssl_options(),
             )
             server = _Uvicorn(config, ready)
             self._subscriptions.attach()
@@ -347,6 +403,15 @@ class DemoServer:
 
     # -- internals ------------------------------------------------------------------------
 
+    def _ssl_options(self) -> dict[str, Any]:
+        """uvicorn's TLS settings: none for plain HTTP."""
+        if self._tls is None:
+            return {}
+        options: dict[str, Any] = {"ssl_certfile": self._tls.server_path}
+        if self._require_client_cert:
+            options.update(ssl_ca_certs=self._tls.ca_path, ssl_cert_reqs=ssl.CERT_REQUIRED)
+        return options
+
     def _bind(self) -> socket.socket:
         family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
         # proto must say TCP: asyncio sets TCP_NODELAY only on sockets that do, and without
@@ -418,5 +483,7 @@ def serve(host: str = "127.0.0.1", port: int = 8080, **options: Any) -> None:
     server = DemoServer(host=host, port=port, **options)
     with server:
         print(f"i3X demo server on {server.api_url}  (Ctrl-C to stop)", flush=True)
+        if options.get("tls"):
+            print(f"CA bundle (verify=): {server.ca_path}", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
