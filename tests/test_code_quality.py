@@ -1,10 +1,12 @@
-"""The bar every change meets: ruff (lint and format) and mypy --strict over src/ and tests/.
+"""The bar every change meets: ruff (lint and format) and mypy --strict over src/ and tests/,
+and pyright over typed user code.
 
 Run as tests so that the README's test command and CI enforce them from a clean clone.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -42,3 +44,23 @@ def test_ruff_format() -> None:
 def test_mypy_strict() -> None:
     result = _run(sys.executable, "-m", "mypy", "src", "tests")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_pyright_accepts_typed_user_code() -> None:
+    # What a user's editor (Pylance) says about code written the pydantic way.
+    # --outputjson: machine-readable, and the wrapper then skips its online version check.
+    result = _run(
+        _tool("pyright"),
+        "--outputjson",
+        "--pythonpath",
+        sys.executable,
+        "tests/unit/test_typed_usage.py",
+    )
+    report = json.loads(result.stdout)
+    problems = [
+        f"{d['file']}:{d['range']['start']['line'] + 1}: {d['message']}"
+        for d in report["generalDiagnostics"]
+    ]
+    assert problems == []
+    assert report["summary"]["filesAnalyzed"] == 1
+    assert result.returncode == 0, result.stderr

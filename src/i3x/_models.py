@@ -1,19 +1,18 @@
 """The i3X payloads as frozen, validated pydantic models.
 
-Every model is a pydantic v2 *dataclass* configured once by :func:`wire_model`:
-camelCase wire names from an alias generator, construction by Python field name
-too, frozen, unknown fields kept, descriptions from attribute docstrings (so IDE
-hover text and the exported JSON Schema agree).
+Every model is a pydantic v2 *dataclass* configured once by `wire_model()`: camelCase
+wire names from an alias generator, construction by Python field name too, frozen,
+unknown fields kept, descriptions from attribute docstrings (so IDE hover text and the
+exported JSON Schema agree). `WireModel` gives each pydantic's model methods
+(`model_validate`, `model_dump`, `model_copy`, `model_fields`...), built on the class's
+own validator and serializer.
 
-Why pydantic dataclasses rather than ``BaseModel`` subclasses: decoding is the hot
-path (one ``GET /objects`` on a real plant carries tens of thousands of objects),
-and ``BaseModel`` gives every instance its own ``__pydantic_fields_set__`` set
-(728 bytes for an object instance) and ``__pydantic_extra__`` dict. Measured on a
-100,000-object answer, that alone made decoding 1.6x slower and 2.4x heavier than
-a pydantic dataclass validated by the same pydantic-core code from the same
-schema. Validation, renaming, JSON Schema and ``from_dict()`` are identical; the
-pydantic-style entry points a user reaches for (``model_json_schema``,
-``from_json``) are on :class:`WireModel`.
+Why pydantic dataclasses rather than `BaseModel` subclasses: decoding is the hot path
+(one `GET /objects` on a real plant carries tens of thousands of objects), and
+`BaseModel` gives every instance its own `__pydantic_fields_set__` set (728 bytes for an
+object instance) and `__pydantic_extra__` dict. On a 100,000-object answer that made
+decoding slower and 2.7 times heavier (bench/model_forms.py, docs/models.md). The model
+methods live on the class and cost nothing per instance.
 
 Where the seed API (i3x-client 0.1.0) and i3X 1.0 shape a payload differently,
 one model serves both; each such model's docstring says how.
@@ -21,10 +20,21 @@ one model serves both; each such model's docstring says how.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
-from typing import Annotated, Any, ClassVar, Final, Generic, TypeGuard, TypeVar, cast
+from typing import (
+    Annotated,
+    Any,
+    ClassVar,
+    Final,
+    Generic,
+    Literal,
+    TypeGuard,
+    TypeVar,
+    cast,
+)
 
 import pydantic.dataclasses
 from pydantic import (
@@ -34,6 +44,7 @@ from pydantic import (
     ConfigDict,
     Field,
     GetJsonSchemaHandler,
+    SerializationInfo,
     SerializerFunctionWrapHandler,
     TypeAdapter,
     field_validator,
@@ -41,9 +52,16 @@ from pydantic import (
     model_validator,
     with_config,
 )
-from pydantic.alias_generators import to_camel
-from pydantic.json_schema import JsonSchemaValue
+from pydantic.alias_generators import to_camel, to_snake
+from pydantic.fields import ComputedFieldInfo, FieldInfo
+from pydantic.json_schema import (
+    DEFAULT_REF_TEMPLATE,
+    GenerateJsonSchema,
+    JsonSchemaMode,
+    JsonSchemaValue,
+)
 from pydantic.json_schema import models_json_schema as _pydantic_models_json_schema
+from pydantic.main import IncEx
 from pydantic_core import CoreSchema
 from typing_extensions import Required, Self, TypedDict, dataclass_transform
 
@@ -76,6 +94,16 @@ __all__ = [
 _T = TypeVar("_T")
 _M = TypeVar("_M")
 
+_TITLE_WORDS: Final = {"id": "ID", "uri": "URI"}
+
+
+def _field_title(name: str, info: FieldInfo | ComputedFieldInfo) -> str:
+    """A field's JSON Schema title in words: "Element ID" (pydantic's own: "Elementid")."""
+    wire_name = getattr(info, "serialization_alias", None) or name
+    title = " ".join(_TITLE_WORDS.get(w, w) for w in to_snake(wire_name).split("_"))
+    return title[:1].upper() + title[1:]
+
+
 WIRE_CONFIG: Final = ConfigDict(
     alias_generator=to_camel,
     validate_by_name=True,
@@ -83,56 +111,271 @@ WIRE_CONFIG: Final = ConfigDict(
     serialize_by_alias=True,
     extra="allow",
     use_attribute_docstrings=True,
-    # The wrap serializer that keeps unknown fields would otherwise collapse the
-    # serialization-mode schema to a bare object; the wire shape is the same both ways.
-    json_schema_mode_override="validation",
+    field_title_generator=_field_title,
     ser_json_timedelta="iso8601",
 )
 
+_ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
+
+
+def _adapter(cls: type[Any]) -> TypeAdapter[Any]:
+    # One per class, built on first use: it wraps the class's own pydantic-core
+    # validator and serializer, so it costs nothing per instance.
+    adapter = _ADAPTERS.get(cls)
+    if adapter is None:
+        adapter = _ADAPTERS[cls] = TypeAdapter(cls)
+    return adapter
+
+
+class _ModelFields:
+    """`Model.model_fields`: the fields by Python name, as pydantic describes them."""
+
+    def __get__(self, instance: object, owner: type[Any]) -> dict[str, FieldInfo]:
+        # Read on each access: pydantic replaces the dict when it completes a class
+        # whose annotations referred to classes defined after it.
+        fields: dict[str, FieldInfo] = owner.__pydantic_fields__
+        return fields
+
 
 class WireModel:
-    """What every i3x model offers on top of its fields.
+    """What every i3x model offers on top of its fields: pydantic's model methods.
 
-    Unknown fields a server adds (``vendor``, ``license``, ``mode``...) are kept:
-    they read as attributes and are listed by :attr:`model_extra`.
+    `model_validate`, `model_validate_json`, `model_dump`, `model_dump_json`,
+    `model_copy`, `model_fields`, `model_json_schema` and `model_extra` behave as on a
+    pydantic `BaseModel`, through the class's own pydantic validator and serializer.
+    `from_dict`, `from_json`, `to_dict` and `to_json` are the short forms for the wire.
+
+    Unknown fields a server adds (`vendor`, `license`, `mode`...) are kept: they read
+    as attributes, are listed by `model_extra` and are written back by `model_dump`.
     """
 
     __pydantic_validator__: ClassVar[Any]
     __pydantic_serializer__: ClassVar[Any]
+    __pydantic_fields__: ClassVar[dict[str, FieldInfo]]
     __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
 
+    model_fields: ClassVar[_ModelFields] = _ModelFields()
+    """The declared fields by Python name (`pydantic.fields.FieldInfo` each)."""
+
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Self:
-        """Validate a wire (camelCase) or Python-named (snake_case) dict into a model.
+    def model_validate(
+        cls,
+        obj: Any,
+        *,
+        strict: bool | None = None,
+        context: Any | None = None,
+        by_alias: bool | None = None,
+        by_name: bool | None = None,
+    ) -> Self:
+        """Validate a dict (wire camelCase or Python snake_case keys) into a model.
+
+        There is no `from_attributes`: pydantic validates dataclasses from mappings
+        and instances only.
+
+        Args:
+            obj: The data: a mapping, or an instance of the model (returned as is).
+            strict: Refuse what lax mode would convert (such as `"1"` for an int).
+            context: Passed to validators.
+            by_alias: Accept the wire (camelCase) names; on by default.
+            by_name: Accept the Python (snake_case) names; on by default.
+
+        Returns:
+            The validated, frozen model.
 
         Raises:
-            pydantic.ValidationError: ``data`` does not fit the model (a ``ValueError``).
+            pydantic.ValidationError: `obj` does not fit the model (a `ValueError`).
         """
-        result: Self = cls.__pydantic_validator__.validate_python(data)
-        return result
-
-    @classmethod
-    def from_json(cls, data: str | bytes) -> Self:
-        """Validate a JSON document straight from text or bytes."""
-        result: Self = cls.__pydantic_validator__.validate_json(data)
-        return result
-
-    def to_dict(self) -> dict[str, Any]:
-        """The wire form: camelCase keys, JSON-compatible values, unknown fields kept."""
-        result: dict[str, Any] = self.__pydantic_serializer__.to_python(
-            self, mode="json", by_alias=True
+        result: Self = _adapter(cls).validate_python(
+            obj,
+            strict=strict,
+            context=context,
+            by_alias=by_alias,
+            by_name=by_name,
         )
         return result
 
-    def to_json(self) -> str:
-        """The wire form as a JSON string."""
-        result: bytes = self.__pydantic_serializer__.to_json(self, by_alias=True)
+    @classmethod
+    def model_validate_json(
+        cls,
+        json_data: str | bytes | bytearray,
+        *,
+        strict: bool | None = None,
+        context: Any | None = None,
+        by_alias: bool | None = None,
+        by_name: bool | None = None,
+    ) -> Self:
+        """Validate a JSON document straight from text or bytes into a model.
+
+        Args:
+            json_data: The JSON document.
+            strict: Refuse what lax mode would convert.
+            context: Passed to validators.
+            by_alias: Accept the wire (camelCase) names; on by default.
+            by_name: Accept the Python (snake_case) names; on by default.
+
+        Returns:
+            The validated, frozen model.
+
+        Raises:
+            pydantic.ValidationError: The document is not JSON or does not fit the
+                model (a `ValueError`).
+        """
+        result: Self = _adapter(cls).validate_json(
+            json_data, strict=strict, context=context, by_alias=by_alias, by_name=by_name
+        )
+        return result
+
+    def model_dump(
+        self,
+        *,
+        mode: Literal["json", "python"] | str = "python",
+        include: IncEx | None = None,
+        exclude: IncEx | None = None,
+        context: Any | None = None,
+        by_alias: bool | None = None,
+        exclude_defaults: bool = False,
+        exclude_none: bool = False,
+        round_trip: bool = False,
+        warnings: bool | Literal["none", "warn", "error"] = True,
+        serialize_as_any: bool = False,
+    ) -> dict[str, Any]:
+        """The model as a dict, unknown fields included.
+
+        Keys are the wire (camelCase) names unless `by_alias=False`: the models are
+        configured to serialize by alias, as their wire form. There is no
+        `exclude_unset`: the models do not record which fields were set (that record
+        is what makes a `BaseModel` heavier to decode).
+
+        Args:
+            mode: `"python"` keeps Python objects (`datetime`); `"json"` gives only
+                JSON types.
+            include: The fields to keep, by Python name (nested as in pydantic).
+            exclude: The fields to leave out, by Python name.
+            context: Passed to serializers.
+            by_alias: `False` for the Python (snake_case) names.
+            exclude_defaults: Leave out fields equal to their default.
+            exclude_none: Leave out fields that are `None`.
+            round_trip: Dump so that the result validates back to an equal model.
+            warnings: How to report values that do not fit their field's type.
+            serialize_as_any: Serialize nested models by their own type.
+
+        Returns:
+            The dict.
+        """
+        result: dict[str, Any] = _adapter(type(self)).dump_python(
+            self,
+            # pydantic-core takes any mode name; TypeAdapter's annotation only the two.
+            mode=cast("Literal['json', 'python']", mode),
+            include=include,
+            exclude=exclude,
+            context=context,
+            by_alias=by_alias,
+            exclude_defaults=exclude_defaults,
+            exclude_none=exclude_none,
+            round_trip=round_trip,
+            warnings=warnings,
+            serialize_as_any=serialize_as_any,
+        )
+        return result
+
+    def model_dump_json(
+        self,
+        *,
+        indent: int | None = None,
+        include: IncEx | None = None,
+        exclude: IncEx | None = None,
+        context: Any | None = None,
+        by_alias: bool | None = None,
+        exclude_defaults: bool = False,
+        exclude_none: bool = False,
+        round_trip: bool = False,
+        warnings: bool | Literal["none", "warn", "error"] = True,
+        serialize_as_any: bool = False,
+    ) -> str:
+        """The model as a JSON string, unknown fields included; wire names by default.
+
+        Args:
+            indent: Indent nested levels by this many spaces.
+            include: The fields to keep, by Python name.
+            exclude: The fields to leave out, by Python name.
+            context: Passed to serializers.
+            by_alias: `False` for the Python (snake_case) names.
+            exclude_defaults: Leave out fields equal to their default.
+            exclude_none: Leave out fields that are `None`.
+            round_trip: Dump so that the result validates back to an equal model.
+            warnings: How to report values that do not fit their field's type.
+            serialize_as_any: Serialize nested models by their own type.
+
+        Returns:
+            The JSON text.
+        """
+        result: bytes = _adapter(type(self)).dump_json(
+            self,
+            indent=indent,
+            include=include,
+            exclude=exclude,
+            context=context,
+            by_alias=by_alias,
+            exclude_defaults=exclude_defaults,
+            exclude_none=exclude_none,
+            round_trip=round_trip,
+            warnings=warnings,
+            serialize_as_any=serialize_as_any,
+        )
         return result.decode()
 
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy of the model, with `update` applied and validated; still frozen.
+
+        Unlike `BaseModel.model_copy`, the result is validated: a wrong value in
+        `update` raises rather than making a model that breaks its own types.
+
+        Args:
+            update: New values by Python (snake_case) field name; other keys become
+                unknown fields.
+            deep: Copy nested models and containers too, rather than share them.
+
+        Returns:
+            The new model; unknown fields are kept.
+
+        Raises:
+            pydantic.ValidationError: A value in `update` does not fit its field.
+        """
+        # vars() holds the fields and the unknown fields alike. Validating by Python name
+        # only: an unknown field named like a wire alias (an older server's `typeId`
+        # next to `typeElementId`) stays unknown rather than overriding the field.
+        values = copy.deepcopy(vars(self)) if deep else dict(vars(self))
+        if update:
+            values.update(update)
+        result: Self = _adapter(type(self)).validate_python(values, by_alias=False, by_name=True)
+        return result
+
     @classmethod
-    def model_json_schema(cls) -> dict[str, Any]:
-        """The JSON Schema of this model's wire form, field descriptions included."""
-        return TypeAdapter(cls).json_schema(by_alias=True)
+    def model_json_schema(
+        cls,
+        by_alias: bool = True,
+        ref_template: str = DEFAULT_REF_TEMPLATE,
+        schema_generator: type[GenerateJsonSchema] = GenerateJsonSchema,
+        mode: JsonSchemaMode = "validation",
+    ) -> dict[str, Any]:
+        """The JSON Schema of the model's wire form, field descriptions included.
+
+        Args:
+            by_alias: `False` to name the properties by Python name.
+            ref_template: How references to other models are written.
+            schema_generator: A `pydantic.json_schema.GenerateJsonSchema` subclass to
+                customise the result.
+            mode: `"validation"` or `"serialization"`; the wire shape is the same.
+
+        Returns:
+            The schema, as a JSON-compatible dict.
+        """
+        return _adapter(cls).json_schema(
+            by_alias=by_alias,
+            ref_template=ref_template,
+            schema_generator=schema_generator,
+            mode=mode,
+        )
 
     @property
     def model_extra(self) -> dict[str, Any]:
@@ -141,12 +384,55 @@ class WireModel:
         return {k: v for k, v in vars(self).items() if k not in fields}
 
     @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """Validate a wire (camelCase) or Python-named (snake_case) dict into a model.
+
+        The same as `model_validate(data)`.
+
+        Raises:
+            pydantic.ValidationError: `data` does not fit the model (a `ValueError`).
+        """
+        # The class's validator itself: this form also runs once per item of bulk
+        # answers, where TypeAdapter's argument handling would add a microsecond each.
+        result: Self = cls.__pydantic_validator__.validate_python(data)
+        return result
+
+    @classmethod
+    def from_json(cls, data: str | bytes) -> Self:
+        """Validate a JSON document straight from text or bytes; `model_validate_json(data)`.
+
+        Raises:
+            pydantic.ValidationError: `data` is not JSON or does not fit the model.
+        """
+        result: Self = cls.__pydantic_validator__.validate_json(data)
+        return result
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire form: camelCase keys, JSON values, unknown fields kept.
+
+        The same as `model_dump(mode="json", by_alias=True)`.
+        """
+        result: dict[str, Any] = self.__pydantic_serializer__.to_python(
+            self, mode="json", by_alias=True
+        )
+        return result
+
+    def to_json(self) -> str:
+        """The wire form as a JSON string; `model_dump_json(by_alias=True)`."""
+        result: bytes = self.__pydantic_serializer__.to_json(self, by_alias=True)
+        return result.decode()
+
+    @classmethod
     def __get_pydantic_json_schema__(
         cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
+        # The wrap serializer that keeps unknown fields returns Any, which would make the
+        # serialization-mode schema (FastAPI's, for responses) an empty one; the wire
+        # shape is the same both ways.
+        fields_schema = {k: v for k, v in core_schema.items() if k != "serialization"}
+        schema = handler(cast("CoreSchema", fields_schema))
         # Attribute docstrings are read from a class's own source only: a subclass
         # (RelatedObject) takes its inherited fields' descriptions from its bases.
-        schema = handler(core_schema)
         properties = handler.resolve_ref_schema(schema).get("properties", {})
         for name, info in getattr(cls, "__pydantic_fields__", {}).items():
             prop = properties.get(info.serialization_alias or info.alias or name)
@@ -160,29 +446,55 @@ class WireModel:
         return schema
 
     @model_serializer(mode="wrap")
-    def _keep_unknown_fields(self, handler: SerializerFunctionWrapHandler) -> Any:
+    def _keep_unknown_fields(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> Any:
         # pydantic dataclasses serialize declared fields only; the wire form must
-        # round-trip what the server sent.
+        # round-trip what the server sent. The call's include/exclude/exclude_none
+        # apply to unknown fields as they do on a BaseModel's extras.
         data = handler(self)
         extra = self.model_extra
         if extra and isinstance(data, dict):
-            data.update(extra)
+            data.update(_selected(extra, info))
         return data
 
 
+def _selected(extra: dict[str, Any], info: SerializationInfo) -> dict[str, Any]:
+    """The unknown fields a serialization call's include/exclude/exclude_none keep."""
+    include, exclude = info.include, info.exclude
+    if include is None and exclude is None and not info.exclude_none:
+        return extra
+    return {
+        key: value
+        for key, value in extra.items()
+        if not (info.exclude_none and value is None)
+        and (include is None or key in include)
+        # A nested exclude ({"vendor": {"name"}}) names parts; only a whole one drops it.
+        and not (exclude is not None and key in exclude and _whole(exclude, key))
+    }
+
+
+def _whole(selection: Any, key: str) -> bool:
+    return not isinstance(selection, Mapping) or selection[key] is True
+
+
 def evolve(model: _M, **changes: Any) -> _M:
-    """A copy of ``model`` with ``changes``, keeping the unknown fields it carries."""
+    """A copy of `model` with `changes` (Python names), keeping its unknown fields."""
     assert isinstance(model, WireModel)
-    values = {f.name: getattr(model, f.name) for f in dataclasses.fields(model)}
-    values.update(model.model_extra)
-    values.update(changes)
-    return type(model)(**values)
+    return cast("_M", model.model_copy(update=changes))
 
 
 @dataclass_transform(frozen_default=True, field_specifiers=(Field, dataclasses.field))
 def wire_model(cls: type[_M]) -> type[_M]:
-    """Make ``cls`` a frozen pydantic dataclass with the i3X wire configuration."""
-    return cast("type[_M]", pydantic.dataclasses.dataclass(frozen=True, config=WIRE_CONFIG)(cls))
+    """Make `cls` a frozen pydantic dataclass with the i3X wire configuration."""
+    model = pydantic.dataclasses.dataclass(frozen=True, config=WIRE_CONFIG)(cls)
+    # Attribute docstrings are read from a class's own source only: inherited fields
+    # (RelatedObject's) take their descriptions from the base, for model_fields.
+    for name, info in getattr(model, "__pydantic_fields__", {}).items():
+        if info.description is None:
+            inherited = (getattr(b, "__pydantic_fields__", {}).get(name) for b in model.__mro__)
+            info.description = next((i.description for i in inherited if i and i.description), None)
+    return cast("type[_M]", model)
 
 
 def _utc_if_naive(value: datetime) -> datetime:
@@ -198,8 +510,8 @@ Timestamp = Annotated[datetime, AfterValidator(_utc_if_naive)]
 class Quality:
     """The four qualities i3X 1.0 names, as constants.
 
-    ``VQT.quality`` stays a plain ``str``: real servers also send ``"GOOD"`` and
-    OPC UA status names such as ``"BadSensorFailure"``, and those must not fail.
+    `VQT.quality` stays a plain `str`: real servers also send `"GOOD"` and
+    OPC UA status names such as `"BadSensorFailure"`, and those must not fail.
     """
 
     GOOD: Final = "Good"
@@ -217,7 +529,7 @@ class ResponseDetail(WireModel):
     """RFC 9457-style detail a server attaches to a failure, a bulk item, or a 206."""
 
     title: str | None = None
-    """Short summary, such as ``Not Found``."""
+    """Short summary, such as `Not Found`."""
     status: int | None = None
     """HTTP status code the detail stands for."""
     detail: str | None = None
@@ -229,7 +541,7 @@ class QueryCapabilities(WireModel):
     """Optional query features of a server."""
 
     history: bool = False
-    """``POST /objects/history`` is available."""
+    """`POST /objects/history` is available."""
 
 
 @wire_model
@@ -237,9 +549,9 @@ class UpdateCapabilities(WireModel):
     """Optional write features of a server."""
 
     current: bool = False
-    """``PUT /objects/value`` is available."""
+    """`PUT /objects/value` is available."""
     history: bool = False
-    """``PUT /objects/history`` is available."""
+    """`PUT /objects/history` is available."""
 
 
 @wire_model
@@ -247,7 +559,7 @@ class SubscribeCapabilities(WireModel):
     """Optional subscription features of a server."""
 
     stream: bool = False
-    """``POST /subscriptions/stream`` (SSE) is available; sync is always available."""
+    """`POST /subscriptions/stream` (SSE) is available; sync is always available."""
 
 
 @wire_model
@@ -264,12 +576,12 @@ class ServerCapabilities(WireModel):
 
 @wire_model
 class ServerInfo(WireModel):
-    """The answer of ``GET /info``: spec version, server identity and capabilities."""
+    """The answer of `GET /info`: spec version, server identity and capabilities."""
 
     spec_version: str
-    """The i3X specification version the server implements, such as ``1.0``."""
+    """The i3X specification version the server implements, such as `1.0`."""
     server_version: str | None = None
-    """The server's own version; pre-1.0 beta servers say ``beta`` here."""
+    """The server's own version; pre-1.0 beta servers say `beta` here."""
     server_name: str | None = None
     """The server's product name."""
     capabilities: ServerCapabilities = Field(default_factory=ServerCapabilities)
@@ -277,7 +589,7 @@ class ServerInfo(WireModel):
 
     @property
     def is_beta(self) -> bool:
-        """Whether this is a pre-1.0 beta server (``serverVersion`` mentions beta)."""
+        """Whether this is a pre-1.0 beta server (`serverVersion` mentions beta)."""
         return any("beta" in (v or "").lower() for v in (self.server_version, self.spec_version))
 
 
@@ -316,7 +628,7 @@ class ObjectType(WireModel):
 
 @wire_model
 class RelationshipType(WireModel):
-    """A relationship type; each comes with its reverse (``HasParent``/``HasChildren``)."""
+    """A relationship type; each comes with its reverse (`HasParent`/`HasChildren`)."""
 
     element_id: str
     """Unique id of the relationship type."""
@@ -332,7 +644,7 @@ class RelationshipType(WireModel):
 
 @wire_model
 class ObjectInstanceMetadata(WireModel):
-    """Extra facts about an object, sent when asked with ``include_metadata=True``."""
+    """Extra facts about an object, sent when asked with `include_metadata=True`."""
 
     type_namespace_uri: str | None = None
     """Namespace of the object's type."""
@@ -343,7 +655,7 @@ class ObjectInstanceMetadata(WireModel):
     description: str | None = None
     """Human-readable description."""
     relationships: dict[str, Any] | None = None
-    """Related element ids by relationship type, such as ``{"HasChildren": [...]}``."""
+    """Related element ids by relationship type, such as `{"HasChildren": [...]}`."""
     schema_extensions: dict[str, Any] | None = None
     """Schema additions specific to this instance."""
     system: dict[str, Any] | None = None
@@ -354,10 +666,10 @@ class ObjectInstanceMetadata(WireModel):
 class ObjectInstance(WireModel):
     """An object in the address space: a node of the tree and of the graph.
 
-    ``type_id`` reads ``typeElementId`` (i3X 1.0) or ``typeId`` (older servers);
-    ``type_element_id`` is the same value under the 1.0 name. ``namespace_uri``
-    reads ``namespaceUri`` or, in 1.0, ``metadata.typeNamespaceUri``; it is
-    ``None`` unless metadata was asked for or the server sends it anyway.
+    `type_id` reads `typeElementId` (i3X 1.0) or `typeId` (older servers);
+    `type_element_id` is the same value under the 1.0 name. `namespace_uri`
+    reads `namespaceUri` or, in 1.0, `metadata.typeNamespaceUri`; it is
+    `None` unless metadata was asked for or the server sends it anyway.
     """
 
     element_id: str
@@ -371,33 +683,33 @@ class ObjectInstance(WireModel):
         validation_alias=AliasChoices("typeElementId", "typeId"),
         serialization_alias="typeElementId",
     )
-    """Element id of the object's type (``typeElementId`` on the wire)."""
+    """Element id of the object's type (`typeElementId` on the wire)."""
     namespace_uri: str | None = Field(
         default=None,
         validation_alias=AliasChoices("namespaceUri", AliasPath("metadata", "typeNamespaceUri")),
     )
     """Namespace of the object's type."""
     parent_id: str | None = None
-    """Element id of the parent in the organisational tree; ``None`` for a root."""
+    """Element id of the parent in the organisational tree; `None` for a root."""
     is_composition: bool = False
-    """Whether the object is composed of component objects (``HasComponent``)."""
+    """Whether the object is composed of component objects (`HasComponent`)."""
     is_extended: bool = False
     """Whether the object carries instance-specific schema extensions."""
     metadata: ObjectInstanceMetadata | None = None
-    """Extra facts, present when asked with ``include_metadata=True``."""
+    """Extra facts, present when asked with `include_metadata=True`."""
 
     @property
     def type_element_id(self) -> str | None:
-        """The object's type id under its i3X 1.0 name (same as :attr:`type_id`)."""
+        """The object's type id under its i3X 1.0 name (same as `type_id`)."""
         return self.type_id
 
 
 @wire_model
 class RelatedObject(ObjectInstance):
-    """An object reached over a relationship, by ``get_related_objects()``.
+    """An object reached over a relationship, by `get_related_objects()`.
 
-    It is an :class:`ObjectInstance` itself (seed API), and also offers the 1.0
-    shape: :attr:`object` and :attr:`source_relationship`.
+    It is an `ObjectInstance` itself (seed API), and also offers the 1.0
+    shape: `object` and `source_relationship`.
     """
 
     source_relationship: str | None = None
@@ -415,7 +727,7 @@ class RelatedObject(ObjectInstance):
 
     @property
     def object(self) -> ObjectInstance:
-        """The related object as a plain :class:`ObjectInstance` (1.0 name)."""
+        """The related object as a plain `ObjectInstance` (1.0 name)."""
         fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(ObjectInstance)}
         return ObjectInstance(**fields, **self.model_extra)
 
@@ -428,28 +740,28 @@ class VQT(WireModel):
     """One value with its quality and timestamp."""
 
     value: Any = None
-    """The value: any JSON, objects for structured types; ``None`` with Bad or GoodNoData."""
+    """The value: any JSON, objects for structured types; `None` with Bad or GoodNoData."""
     quality: str = Quality.GOOD
-    """``Good``, ``GoodNoData``, ``Bad``, ``Uncertain`` (see :class:`Quality`) or a
-    server-specific status name. A server's explicit ``null`` quality reads as
-    ``GoodNoData`` when the value is ``null`` too, else as ``Uncertain``; a VQT
-    without a quality is ``Good`` (i3X's default)."""
+    """`Good`, `GoodNoData`, `Bad`, `Uncertain` (see `Quality`) or a
+    server-specific status name. A server's explicit `null` quality reads as
+    `GoodNoData` when the value is `null` too, else as `Uncertain`; a VQT
+    without a quality is `Good` (i3X's default)."""
     timestamp: Timestamp | None = None
     """When the value was recorded (timezone-aware)."""
 
 
 class _Newest:
-    """``value``, ``quality`` and ``timestamp`` of the newest VQT in ``data``.
+    """`value`, `quality` and `timestamp` of the newest VQT in `data`.
 
-    The 1.0 reference client's everyday names, on :class:`LastKnownValue` and
-    :class:`ValueChange`.
+    The 1.0 reference client's everyday names, on `LastKnownValue` and
+    `ValueChange`.
     """
 
     data: list[VQT]
 
     @property
     def latest(self) -> VQT | None:
-        """The newest VQT, or ``None`` when there is none."""
+        """The newest VQT, or `None` when there is none."""
         return self.data[-1] if self.data else None
 
     @property
@@ -580,10 +892,10 @@ def _oldest_first(data: list[VQT]) -> list[VQT]:
 class LastKnownValue(_Newest, WireModel):
     """The value of an element: a current value (one VQT) or a history (the series).
 
-    ``data`` holds one :class:`VQT` for a current value and the series, oldest
-    first, for a history. ``children`` holds the values of composition children
-    (the wire's ``components``) keyed by element id. ``value``, ``quality`` and
-    ``timestamp`` read the newest VQT, as the 1.0 reference client's names do.
+    `data` holds one `VQT` for a current value and the series, oldest
+    first, for a history. `children` holds the values of composition children
+    (the wire's `components`) keyed by element id. `value`, `quality` and
+    `timestamp` read the newest VQT, as the 1.0 reference client's names do.
     """
 
     element_id: str
@@ -617,17 +929,17 @@ class LastKnownValue(_Newest, WireModel):
 class ValueChange(_Newest, WireModel):
     """A change of a subscribed element, from a stream event or a sync batch.
 
-    Shaped like :class:`LastKnownValue`: ``data`` holds the new VQT and
-    ``children`` the values of composition children. Both stream payload
+    Shaped like `LastKnownValue`: `data` holds the new VQT and
+    `children` the values of composition children. Both stream payload
     variants real servers send are understood (flat items, and items nesting a
-    whole current-value result in ``value``). ``sequence_number`` is the
+    whole current-value result in `value`). `sequence_number` is the
     server's sequence number of the update, when it gives one.
     """
 
     element_id: str
     """The element that changed."""
     data: list[VQT] = Field(default_factory=list)
-    """The new VQT (a list, as in :class:`LastKnownValue`)."""
+    """The new VQT (a list, as in `LastKnownValue`)."""
     children: dict[str, LastKnownValue] = Field(default_factory=dict)
     """Values of composition children, keyed by element id."""
     is_composition: bool = False
@@ -637,7 +949,7 @@ class ValueChange(_Newest, WireModel):
     subscription_id: str | None = None
     """The subscription that delivered the change, when known."""
     resync: bool = False
-    """``True`` when the SDK read the value back after a reconnect (``resync=True``)
+    """`True` when the SDK read the value back after a reconnect (`resync=True`)
     rather than the server sending it as an update."""
 
     @model_validator(mode="before")
@@ -650,8 +962,8 @@ class ValueChange(_Newest, WireModel):
 class SyncBatch(WireModel):
     """A batch of queued updates returned by sync.
 
-    Acknowledge it by syncing again: :meth:`i3x.Client.sync_subscription` does so
-    for you, or pass ``last_sequence_number=batch.sequence_number``.
+    Acknowledge it by syncing again: `Client.sync_subscription()` does so
+    for you, or pass `last_sequence_number=batch.sequence_number`.
     """
 
     sequence_number: int
@@ -852,10 +1164,10 @@ class MonitoredObject(WireModel):
 class Subscription(WireModel):
     """A subscription, as the server describes it and as this client knows it.
 
-    ``objects`` lists the monitored element ids (from the wire's
-    ``monitoredObjects``; ``monitored_objects`` keeps their depth). i3X 1.0
-    servers do not report ``created``, ``is_streaming`` or ``queued_updates``:
-    the client fills them from what it knows, and leaves ``None`` where nobody
+    `objects` lists the monitored element ids (from the wire's
+    `monitoredObjects`; `monitored_objects` keeps their depth). i3X 1.0
+    servers do not report `created`, `is_streaming` or `queued_updates`:
+    the client fills them from what it knows, and leaves `None` where nobody
     knows.
     """
 
@@ -935,7 +1247,7 @@ PUBLIC_MODELS: Final[tuple[type[WireModel], ...]] = (
 
 
 def models_json_schema(models: Iterable[type[WireModel]] = PUBLIC_MODELS) -> dict[str, Any]:
-    """One JSON Schema document with every public model under ``$defs``."""
+    """One JSON Schema document with every public model under `$defs`."""
     pairs = [(m, "validation") for m in models]
     _, schema = _pydantic_models_json_schema(pairs, title="i3x models")  # type: ignore[arg-type]
     return schema

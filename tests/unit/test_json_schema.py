@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import inspect
+import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from syrupy.assertion import SnapshotAssertion
+from syrupy.extensions.json import JSONSnapshotExtension
 
 import i3x
 from i3x._models import PUBLIC_MODELS, WireModel
+
+SPHINX_MARKUP = re.compile(r"``|:(?:class|attr|meth|func|data|mod|exc|obj|py:\w+):`")
 
 
 def _model_schema(schema: dict[str, Any]) -> dict[str, Any]:
@@ -67,3 +74,63 @@ def test_models_json_schema_for_a_selection() -> None:
     vqt = document["$defs"]["VQT"]["properties"]
     assert vqt["timestamp"]["description"]
     assert vqt["quality"]["default"] == "Good"
+
+
+def test_the_exported_schema_is_pinned(snapshot: SnapshotAssertion) -> None:
+    # A change to what `i3x schema` exports is a decision: accept it on purpose with
+    # `pytest tests/unit/test_json_schema.py --snapshot-update`, and review the diff.
+    assert i3x.models_json_schema() == snapshot(extension_class=JSONSnapshotExtension)
+
+
+def _descriptions(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        description = node.get("description")
+        if isinstance(description, str):
+            yield description
+        for value in node.values():
+            yield from _descriptions(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _descriptions(value)
+
+
+def test_schema_descriptions_are_plain_text() -> None:
+    descriptions = list(_descriptions(i3x.models_json_schema()))
+    assert len(descriptions) > 90
+    assert [d for d in descriptions if SPHINX_MARKUP.search(d)] == []
+
+
+def _hover_texts(model: type[WireModel]) -> Iterator[tuple[str, str]]:
+    """What an IDE shows over the model, its fields, properties and methods."""
+    yield model.__name__, inspect.getdoc(model) or ""
+    for name, field in model.model_fields.items():
+        yield f"{model.__name__}.{name}", field.description or ""
+    for name, member in inspect.getmembers(model):
+        if name.startswith("_") or name in model.model_fields:
+            continue
+        function = member.fget if isinstance(member, property) else member
+        if callable(function):
+            yield f"{model.__name__}.{name}", inspect.getdoc(function) or ""
+
+
+@pytest.mark.parametrize("model", PUBLIC_MODELS, ids=lambda m: m.__name__)
+def test_hover_text_is_plain_text(model: type[WireModel]) -> None:
+    texts = dict(_hover_texts(model))
+    assert {"model_validate", "model_dump", "model_copy"} <= {k.split(".")[-1] for k in texts}
+    assert [where for where, text in texts.items() if not text] == []
+    assert [where for where, text in texts.items() if SPHINX_MARKUP.search(text)] == []
+
+
+def test_field_titles_are_words() -> None:
+    titles = {
+        key: prop["title"]
+        for definition in i3x.models_json_schema()["$defs"].values()
+        for key, prop in definition["properties"].items()
+    }
+    assert titles["elementId"] == "Element ID"
+    assert titles["typeElementId"] == "Type element ID"
+    assert titles["namespaceUri"] == "Namespace URI"
+    assert titles["isComposition"] == "Is composition"
+    for key, title in titles.items():
+        assert title.replace(" ", "").lower() == key.lower(), key
+        assert title[0].isupper(), key
