@@ -34,6 +34,7 @@ from ._exceptions import (
     TimeoutError,
     UnsupportedVersionError,
     UpdatesLostError,
+    ValueValidationError,
 )
 from ._models import (
     VQT,
@@ -58,6 +59,7 @@ from ._models import (
     ValueChange,
     models_json_schema,
 )
+from ._pandas import to_pandas
 from ._streaming import AsyncSubscriptionStream, SubscriptionStream
 from ._subscriptions import Event, Mode
 from ._version import __version__
@@ -95,6 +97,8 @@ __all__ = [
     "Subscription",
     "BulkItem",
     "models_json_schema",
+    # analysis
+    "to_pandas",
     # errors
     "I3XError",
     "ConnectionError",
@@ -109,6 +113,7 @@ __all__ = [
     "InvalidServerResponseError",
     "ResponseValidationError",
     "UnsupportedVersionError",
+    "ValueValidationError",
     "BulkError",
     "SubscriptionError",
     "StreamError",
