@@ -15,7 +15,7 @@ datamodel-code-generator writes the models (the `codegen` extra), for all types 
 run: each type's schema goes in as an entry of one document's `$defs` (its own `$defs`
 hoisted beside it, references rewritten), and a root object referring to every entry
 first reserves the types' class names, so that a nested model never takes the name of
-a type. One run over 2,877 types takes 6 to 8 s; a run per type would take 80 s
+a type. One run over 2,877 types takes 4 to 8 s; a run per type would take 80 s
 (`bench/codegen.py`).
 
 A type whose schema the generator cannot express (it fails on it, or the code it writes
