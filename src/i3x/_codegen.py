@@ -37,7 +37,7 @@ import types
 import unicodedata
 import urllib.parse
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import count
 from typing import Any, Final
 
@@ -150,7 +150,7 @@ class _Generated:
     classes: dict[str, str]
     """Generated class by `$defs` key."""
     notes: list[str]
-    """What the generator warned about."""
+    """What the generator, or importing its code, warned about."""
 
 
 def generate(
@@ -172,6 +172,7 @@ def generate(
 
     Raises:
         ImportError: The `codegen` extra (datamodel-code-generator) is not installed.
+        TypeError: `object_types` is not a list of `ObjectType`s.
     """
     return build(object_types, namespace_uri=namespace_uri, source=source).source
 
@@ -203,7 +204,9 @@ def build(
     except ImportError as exc:
         raise ImportError(EXTRA_HINT, name=exc.name) from exc
     chosen = _unique_types(
-        t for t in object_types if namespace_uri is None or t.namespace_uri == namespace_uri
+        t
+        for t in _checked(object_types)
+        if namespace_uri is None or t.namespace_uri == namespace_uri
     )
     entries = _plan(chosen)
     generated = _generate_all([e for e in entries if e.defs])
@@ -245,6 +248,20 @@ def load(source: str, name: str = "i3x_types") -> types.ModuleType:
 
 
 # ------------------------------------------------------------------------ planning
+
+
+def _checked(object_types: Iterable[ObjectType]) -> list[ObjectType]:
+    given: object = object_types  # checked at run time: callers are not all type-checked
+    if isinstance(given, ObjectType | str | bytes | Mapping) or not isinstance(given, Iterable):
+        raise TypeError(f"object_types must be a list of ObjectType, not {type(given).__name__}")
+    listed = list(given)
+    for i, item in enumerate(listed):
+        if not isinstance(item, ObjectType):
+            raise TypeError(
+                f"object_types[{i}] must be an ObjectType, not {type(item).__name__}"
+                " (ObjectType.from_dict() reads a wire dict)"
+            )
+    return listed
 
 
 def _unique_types(object_types: Iterable[ObjectType]) -> list[ObjectType]:
@@ -471,11 +488,15 @@ def _attempt(entries: list[_Entry]) -> _Generated:
     }
     code, notes = _run_generator(document, root)
     try:
-        generated = _with_class_variables(code, root, entries, notes)
-        load(_imports(generated.code) + generated.code, f"_i3x_codegen_check_{next(_CHECKS)}")
+        generated = _with_class_variables(code, root, entries)
+        # A warning is no failure, but whoever imports the module will see it too.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            load(_imports(generated.code) + generated.code, f"_i3x_codegen_check_{next(_CHECKS)}")
     except Exception as exc:  # whatever the written code does wrong
         raise _Failed(_reason(exc)) from exc
-    return generated
+    notes += sorted({f"importing it warns: {_one_line(w.message)}" for w in caught})
+    return dataclasses.replace(generated, notes=notes)
 
 
 def _run_generator(document: dict[str, Any], root: str) -> tuple[str, list[str]]:
@@ -512,7 +533,7 @@ def _run_generator(document: dict[str, Any], root: str) -> tuple[str, list[str]]
         raise _Failed(f"the generator returned {type(code).__name__}, not code")
     notes = sorted(
         {
-            _one_line(w.message)
+            f"datamodel-code-generator: {_one_line(w.message)}"
             for w in caught
             if not issubclass(w.category, DeprecationWarning | FutureWarning)
         }
@@ -520,9 +541,7 @@ def _run_generator(document: dict[str, Any], root: str) -> tuple[str, list[str]]
     return code, notes
 
 
-def _with_class_variables(
-    code: str, root: str, entries: list[_Entry], notes: list[str]
-) -> _Generated:
+def _with_class_variables(code: str, root: str, entries: list[_Entry]) -> _Generated:
     """The generator's code without its header and the root, the class variables added."""
     tree = ast.parse(code)
     lines = code.splitlines()
@@ -561,7 +580,7 @@ def _with_class_variables(
     )
     body = "\n".join(lines[start + 1 :]).strip("\n")
     body = re.sub(r"\n{4,}", "\n\n\n", body)
-    return _Generated(body + "\n", classes, notes)
+    return _Generated(body + "\n", classes, [])
 
 
 def _annotated_class(annotation: ast.expr) -> str | None:
@@ -642,7 +661,7 @@ def _module(
     notes = generated.notes if generated is not None else []
     body = (generated.code + "\n\n" if generated is not None else "") + _models_table(entries)
     parts = [_docstring(entries, models, example, source, namespace_uri)]
-    parts.extend(f"# datamodel-code-generator: {note}\n" for note in notes)
+    parts.extend(f"# Note: {note}\n" for note in notes)
     parts += ["\n", _imports(body), body]
     return "".join(parts)
 

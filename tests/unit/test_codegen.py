@@ -300,6 +300,26 @@ def test_no_types_an_empty_table() -> None:
     assert module.MODELS == {}
 
 
+def test_a_warning_importing_the_module_is_a_note() -> None:
+    # pydantic warns when a field shadows its protected "model_dump" namespace.
+    source = i3x.codegen.generate([_type("clash", "Clash", _object(model_dump={"type": "string"}))])
+    notes = [line for line in source.splitlines() if line.startswith("# Note: importing it warns")]
+    assert len(notes) == 1
+    assert "protected namespace" in notes[0]
+    with pytest.warns(UserWarning, match="protected namespace"):
+        module = i3x.codegen.load(source)
+    assert module.Clash.model_validate({"model_dump": "x"}).model_dump(by_alias=True) == {
+        "model_dump": "x"
+    }
+
+
+def test_object_types_must_be_object_types() -> None:
+    with pytest.raises(TypeError, match=r"^object_types\[1\] must be an ObjectType, not dict"):
+        i3x.codegen.generate([SERVER_A[0], {"elementId": "x", "schema": {}}])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match=r"^object_types must be a list of ObjectType"):
+        i3x.codegen.generate(SERVER_A[0])  # type: ignore[arg-type]
+
+
 def test_without_the_codegen_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "datamodel_code_generator", None)
     with pytest.raises(ImportError, match=r'pip install "i3x-client\[codegen\]"'):
