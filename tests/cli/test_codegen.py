@@ -102,6 +102,12 @@ def test_out_with_json_reports_what_it_wrote(plant: Cli, tmp_path: Path) -> None
     assert module.MODELS["pump-state-type"] is module.PumpState
 
 
+def test_json_without_out_carries_the_source(plant: Cli) -> None:
+    report = plant("--json", "codegen").json()
+    assert set(report) == {"source", "objectTypes", "models", "fallbacks"}
+    assert i3x.codegen.load(report["source"]).MODELS["level-type"] is float
+
+
 def test_namespace_limits_the_types(plant: Cli) -> None:
     out = plant("codegen", "--namespace", "https://isa.org/isa95")
     assert out.exit_code == 0, out.stderr

@@ -41,6 +41,7 @@ def codegen(
     after the type, with the schema's descriptions as docstrings; MODELS maps each
     type's element id to its Python type (float, int, str... for scalar types).
     Read values as them: client.get_value(ID).value_as(TemperatureSetpoint).
+    With --json: a report, and the module's source when there is no --out.
 
     [bold]Examples[/bold]
       i3x codegen --out plant.py
@@ -62,20 +63,15 @@ def codegen(
             module = build(found, namespace_uri=namespace, source=session.client.base_url)
         for element_id, reason in module.fallbacks.items():
             session.out.note(f"note: {element_id}: {reason}")
-        if out is None:
+        if out is not None:
+            out.write_text(module.source, encoding="utf-8")
+        report = {"objectTypes": module.types, "models": module.models}
+        if session.out.json_mode:
+            where = {"out": str(out)} if out is not None else {"source": module.source}
+            session.out.json({**where, **report, "fallbacks": module.fallbacks})
+        elif out is None:
             sys.stdout.write(module.source)
             sys.stdout.flush()
-            return
-        out.write_text(module.source, encoding="utf-8")
-        if session.out.json_mode:
-            session.out.json(
-                {
-                    "out": str(out),
-                    "objectTypes": module.types,
-                    "models": module.models,
-                    "fallbacks": module.fallbacks,
-                }
-            )
         else:
             session.out.line(f"wrote {out}: {module.types} object types, {module.models} models")
 
