@@ -22,20 +22,10 @@ one model serves both; each such model's docstring says how.
 from __future__ import annotations
 
 import dataclasses
+import typing
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
-from typing import (
-    TYPE_CHECKING,
-    Annotated,
-    Any,
-    ClassVar,
-    Final,
-    Generic,
-    TypeGuard,
-    TypeVar,
-    cast,
-    overload,
-)
+from typing import Annotated, Any, ClassVar, Final, Generic, TypeGuard, TypeVar, cast
 
 import pydantic.dataclasses
 from pydantic import (
@@ -60,7 +50,7 @@ from typing_extensions import Required, Self, TypedDict, dataclass_transform
 
 from ._typed import validate_value
 
-if TYPE_CHECKING:
+if typing.TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
@@ -453,9 +443,9 @@ class VQT(WireModel):
     timestamp: Timestamp | None = None
     """When the value was recorded (timezone-aware)."""
 
-    @overload
+    @typing.overload
     def value_as(self, tp: type[_T]) -> _T: ...
-    @overload
+    @typing.overload
     def value_as(self, tp: Any) -> Any: ...
     def value_as(self, tp: Any) -> Any:
         """The value validated as `tp`: a model written by `i3x codegen`, `float`, a
@@ -478,9 +468,9 @@ class _Newest:
     element_id: str
     data: list[VQT]
 
-    @overload
+    @typing.overload
     def value_as(self, tp: type[_T]) -> _T: ...
-    @overload
+    @typing.overload
     def value_as(self, tp: Any) -> Any: ...
     def value_as(self, tp: Any) -> Any:
         """The newest value validated as `tp`: a model written by `i3x codegen`, `float`,
