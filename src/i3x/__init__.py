@@ -35,6 +35,7 @@ from ._exceptions import (
     TimeoutError,
     UnsupportedVersionError,
     UpdatesLostError,
+    ValueValidationError,
 )
 from ._models import (
     VQT,
@@ -59,6 +60,7 @@ from ._models import (
     ValueChange,
     models_json_schema,
 )
+from ._pandas import to_pandas
 from ._profiles import ServerProfile
 from ._streaming import AsyncSubscriptionStream, SubscriptionStream
 from ._subscriptions import Event, Mode
@@ -98,6 +100,8 @@ __all__ = [
     "Subscription",
     "BulkItem",
     "models_json_schema",
+    # analysis
+    "to_pandas",
     # errors
     "I3XError",
     "ConnectionError",
@@ -112,6 +116,7 @@ __all__ = [
     "InvalidServerResponseError",
     "ResponseValidationError",
     "UnsupportedVersionError",
+    "ValueValidationError",
     "BulkError",
     "SubscriptionError",
     "StreamError",

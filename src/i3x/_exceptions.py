@@ -15,6 +15,7 @@ The tree::
     ├── InvalidServerResponseError   the answer is not an i3X document
     │   └── ResponseValidationError  ...or does not fit the models
     ├── UnsupportedVersionError      an alpha server (no ``/info``)
+    ├── ValueValidationError         a value does not fit the type asked for (also a ValueError)
     ├── BulkError                    one or more items of a multi-element call failed
     └── SubscriptionError            subscription bookkeeping went wrong
         ├── StreamError              the SSE stream failed
@@ -54,6 +55,7 @@ __all__ = [
     "InvalidServerResponseError",
     "ResponseValidationError",
     "UnsupportedVersionError",
+    "ValueValidationError",
     "BulkError",
     "SubscriptionError",
     "StreamError",
@@ -157,6 +159,30 @@ class ResponseValidationError(InvalidServerResponseError):
 
 class UnsupportedVersionError(I3XError):
     """The server speaks a version of i3X this SDK does not support (alpha: no ``/info``)."""
+
+
+class ValueValidationError(I3XError, ValueError):
+    """A value does not fit the type it was read as (`value_as()`).
+
+    Also a `ValueError`, as pydantic's own validation errors are. The message names the
+    element, the type and the first failures; `errors` holds all of them.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        element_id: str | None,
+        expected: Any,
+        errors: Sequence[Mapping[str, Any]],
+    ) -> None:
+        super().__init__(message)
+        self.element_id = element_id
+        """The element whose value it is, when known."""
+        self.expected = expected
+        """The type the value was read as."""
+        self.errors = [dict(e) for e in errors]
+        """Each failure as pydantic reports it: `loc`, `msg`, `type`, `input`."""
 
 
 class BulkError(I3XError):

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import typing
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from typing import (
@@ -64,6 +65,11 @@ from pydantic.json_schema import models_json_schema as _pydantic_models_json_sch
 from pydantic.main import IncEx
 from pydantic_core import CoreSchema
 from typing_extensions import Required, Self, TypedDict, dataclass_transform
+
+from ._typed import validate_value
+
+if typing.TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "Quality",
@@ -749,6 +755,20 @@ class VQT(WireModel):
     timestamp: Timestamp | None = None
     """When the value was recorded (timezone-aware)."""
 
+    @typing.overload
+    def value_as(self, tp: type[_T]) -> _T: ...
+    @typing.overload
+    def value_as(self, tp: Any) -> Any: ...
+    def value_as(self, tp: Any) -> Any:
+        """The value validated as `tp`: a model written by `i3x codegen`, `float`, a
+        dataclass, a `TypedDict`, any type pydantic accepts.
+
+        Raises:
+            TypeError: `tp` is not a type pydantic can validate.
+            i3x.ValueValidationError: The value does not fit `tp` (a `ValueError`).
+        """
+        return validate_value(self.value, tp)
+
 
 class _Newest:
     """`value`, `quality` and `timestamp` of the newest VQT in `data`.
@@ -757,7 +777,23 @@ class _Newest:
     `ValueChange`.
     """
 
+    element_id: str
     data: list[VQT]
+
+    @typing.overload
+    def value_as(self, tp: type[_T]) -> _T: ...
+    @typing.overload
+    def value_as(self, tp: Any) -> Any: ...
+    def value_as(self, tp: Any) -> Any:
+        """The newest value validated as `tp`: a model written by `i3x codegen`, `float`,
+        a dataclass, a `TypedDict`, any type pydantic accepts.
+
+        Raises:
+            TypeError: `tp` is not a type pydantic can validate.
+            i3x.ValueValidationError: The value does not fit `tp` (a `ValueError`);
+                the message names the element.
+        """
+        return validate_value(self.value, tp, element_id=self.element_id)
 
     @property
     def latest(self) -> VQT | None:
@@ -923,6 +959,21 @@ class LastKnownValue(_Newest, WireModel):
     def values(self) -> list[VQT]:
         """The VQT series, oldest first (the 1.0 reference client's name for history)."""
         return self.data
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The series as a DataFrame (needs the `pandas` extra).
+
+        Returns:
+            A DataFrame indexed by timestamp (timezone-aware, UTC, oldest first) with
+            the columns `element_id`, `value` and `quality`: a row per VQT, the
+            components' VQTs as rows of their own.
+
+        Raises:
+            ImportError: pandas is not installed.
+        """
+        from ._pandas import to_pandas
+
+        return to_pandas(self)
 
 
 @wire_model

@@ -27,7 +27,8 @@ _SECTIONS = (
     "3. Current values",
     "4. History: the last 10 minutes",
     "5. Writing a value, then reading it back",
-    "6. Live changes for 1 second",
+    "6. The plant's own types as Python types",
+    "7. Live changes for 1 second",
 )
 
 
@@ -56,7 +57,7 @@ def test_tour_shows_every_section_then_leaves_nothing_behind(cli: Cli) -> None:
     assert out.stderr == ""
     positions = [out.stdout.index(heading) for heading in _SECTIONS]
     assert positions == sorted(positions)
-    server, plant, values, history, write, live = (
+    server, plant, values, history, write, types, live = (
         out.stdout[start:end] for start, end in zip(positions, [*positions[1:], None], strict=True)
     )
     assert "i3x demo server" in server
@@ -70,6 +71,10 @@ def test_tour_shows_every_section_then_leaves_nothing_behind(cli: Cli) -> None:
     assert "The last 5 of" in history
     assert re.search(r"^\d+ more points; use --all or --csv$", history, re.MULTILINE)
     assert '{"temperature": 72.5}' in write
+    assert "$ i3x codegen --out plant.py" in types
+    assert "class TemperatureSetpoint(BaseModel):" in types
+    assert '>>> client.get_value("tank-201-setpoint").value_as(TemperatureSetpoint)' in types
+    assert "TemperatureSetpoint(temperature=72.5, mode=None)" in types
     assert "$ i3x watch pump-101-flow pt-304" in live
     assert "pump-101-flow" in live.split("$ i3x watch")[1] or "(no changes" in live
     assert "i3x --url http://127.0.0.1:8080 get pump-101-flow" in out.stdout
@@ -88,7 +93,16 @@ def test_tour_json(cli: Cli) -> None:
     out = cli("--json", "tour", "--seconds", "0.5")
     assert out.exit_code == 0, out.stderr
     data = out.json()
-    assert set(data) == {"url", "info", "objects", "values", "history", "write", "changes"}
+    assert set(data) == {
+        "url",
+        "info",
+        "objects",
+        "values",
+        "history",
+        "write",
+        "types",
+        "changes",
+    }
     assert data["info"]["specVersion"] == "1.0"
     assert len(data["objects"]) == 23
     assert [v["elementId"] for v in data["values"]] == [
@@ -107,6 +121,11 @@ def test_tour_json(cli: Cli) -> None:
     assert data["history"]["elementId"] == "pump-101-flow"
     assert 19 <= len(data["history"]["data"]) <= 23
     assert data["write"]["data"][0]["value"] == {"temperature": 72.5}
+    assert data["types"] == {
+        "objectTypes": 19,
+        "models": 10,
+        "value": {"temperature": 72.5, "mode": None},
+    }
     assert all(c["elementId"] in ("pump-101-flow", "pt-304") for c in data["changes"])
 
 

@@ -182,7 +182,7 @@ def _global_options(  # noqa: PLR0917 - typer maps parameters to options
 
 
 def _register() -> None:
-    from . import _demo, _explore, _schema, _values, _watch
+    from . import _codegen, _demo, _explore, _schema, _values, _watch
 
     explore = "Explore"
     values = "Values"
@@ -199,6 +199,7 @@ def _register() -> None:
     app.command("tour", rich_help_panel=tools)(_demo.tour)
     app.command("demo", rich_help_panel=tools)(_demo.demo)
     app.command("schema", rich_help_panel=tools)(_schema.schema)
+    app.command("codegen", rich_help_panel=tools)(_codegen.codegen)
 
 
 _register()

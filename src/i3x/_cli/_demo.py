@@ -15,11 +15,13 @@ from typing import Annotated, Any
 
 import typer
 from rich.rule import Rule
+from rich.syntax import Syntax
 from rich.text import Text
 
 import i3x
 
 from . import _render
+from ._codegen import typed_read
 from ._errors import ExitCode, UsageProblem
 from ._explore import components_of
 from ._session import Session
@@ -191,7 +193,8 @@ def tour(
     """A guided tour: starts a demo plant in-process and shows what i3X offers.
 
     The server info, the plant as a tree, current values with every quality, a
-    history, a write read back, and a few seconds of live changes. Each section
+    history, a write read back, the plant's types as Python types (with the
+    'codegen' extra), and a few seconds of live changes. Each section
     names the command that shows the same on any server. Ignores --url and the
     credentials: it talks to its own server, which is gone when the tour ends.
 
@@ -240,6 +243,7 @@ class _Tour:
         self.values()
         self.history()
         self.write()
+        self.types()
         self.live()
         if self.out.json_mode:
             self.out.json(self.document)
@@ -320,6 +324,34 @@ class _Tour:
         )
         if not self.out.json_mode:
             self.out.print(_render.values_table(_render.value_rows([written])))
+
+    def types(self) -> None:
+        read = typed_read(self.client, _SETPOINT)
+        self.document["types"] = (
+            {"objectTypes": read.types, "models": read.models, "value": read.value.model_dump()}
+            if read is not None
+            else None
+        )
+        self.section("The plant's own types as Python types", "i3x codegen --out plant.py")
+        if self.out.json_mode:
+            return
+        if read is None:
+            from i3x._codegen import EXTRA_HINT
+
+            self.out.line(Text(f"({EXTRA_HINT})", style="dim"))
+            return
+        self.out.line(
+            f"Each object type publishes a JSON Schema; {read.models} of the {read.types} "
+            "types describe structured values and become pydantic models, such as:"
+        )
+        self.out.print(
+            Syntax(read.class_source, "python", theme="ansi_dark", background_color="default")
+        )
+        self.out.line("")
+        self.out.line(f"Reading {_SETPOINT} as it, typed for your IDE and mypy:")
+        name = type(read.value).__name__
+        self.out.line(Text(f'>>> client.get_value("{_SETPOINT}").value_as({name})', style="dim"))
+        self.out.line(repr(read.value))
 
     def live(self) -> None:
         self.section(
