@@ -11,12 +11,13 @@ at it:
         server.faults.fail_next(status=503, retry_after=1)
 
 Build your own address space with `AddressSpace` instead of the demo plant, and use the
-pytest fixtures `i3x_server` and `i3x_server_factory` (see `i3x.testing._pytest_plugin`).
+pytest fixtures `i3x_server` and `i3x_server_factory` (see `i3x._pytest_plugin`).
 Needs the `server` extra: `pip install "i3x-client[server]"`.
 """
 
 import contextlib as _contextlib
 
+from . import _requires  # noqa: F401 - first: without the server extra, says how to install it
 from ._app import Capabilities
 from ._faults import Faults
 from ._middleware import RecordedRequest, RequestLog
