@@ -16,7 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-USER_TEST = '''
+USER_TEST = """
 import importlib.util
 import sys
 
@@ -29,7 +29,7 @@ def test_the_client_works_without_the_server_extra() -> None:
     client = i3x.Client("http://localhost:8080")
     assert client.base_url == "http://localhost:8080"
     assert not client.is_connected
-'''
+"""
 
 FIXTURE_TEST = """
 def test_asks_for_the_embedded_server(i3x_server) -> None:

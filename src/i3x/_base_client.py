@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import json
 import re
 import ssl
 import threading
@@ -258,6 +259,24 @@ _VERSION_SEGMENT: Final = ("/v1", "/v2", "/v0")
 
 def _raw(response: httpx.Response) -> httpx.Response:
     return response
+
+
+def _looks_like_namespaces(response: httpx.Response) -> bool:
+    """Whether an answer is i3X's namespace list: objects with a ``uri``, bare (as alpha
+    servers send it) or in the ``{"success": true, "result": [...]}`` envelope."""
+    if response.status_code != 200:
+        return False
+    try:
+        body = json.loads(response.content)
+    except ValueError:  # not JSON, or not UTF-8
+        return False
+    if isinstance(body, dict) and body.get("success") is True:
+        body = body.get("result")
+    return (
+        isinstance(body, list)
+        and bool(body)
+        and all(isinstance(ns, dict) and isinstance(ns.get("uri"), str) for ns in body)
+    )
 
 
 def _url_problem(reason: str) -> str:
@@ -699,15 +718,7 @@ class BaseClient:
             self._set_connected(root, info)
             return info
         if all(isinstance(p, APIStatusError) for p in problems):
-            raise UnsupportedVersionError(
-                f"{base} has no GET /info (HTTP {problems[-1].status_code}): it is either a "
-                "pre-release (alpha) i3X server, which this SDK does not support (upgrade the "
-                "server to i3X 1.0), or not the API's base URL. i3X serves its API under "
-                f"{base}/v1; pass that base.",
-                problems[-1].status_code,
-                method="GET",
-                url=base + "/info",
-            )
+            raise (yield from self._no_info_error(roots, problems))
         last = next(p for p in reversed(problems) if isinstance(p, InvalidServerResponseError))
         raise InvalidServerResponseError(
             f"{base} answered GET /info, but not with an i3X document ({last.message}). "
@@ -717,6 +728,44 @@ class BaseClient:
             method="GET",
             url=last.url or base + "/info",
         ) from last
+
+    def _no_info_error(self, roots: list[str], problems: list[I3XError]) -> Flow[I3XError]:
+        """The error for a URL where no root answered ``GET /info``.
+
+        An alpha server has no ``/info`` but answers its API routes, so ``GET
+        /namespaces`` tells one from a plain web server or a mistyped base URL. Only
+        the roots already tried are asked: no URL is guessed (such as a doubled ``/v1``).
+        """
+        tried = [
+            f"GET {root}/info (HTTP {p.status_code})"
+            for root, p in zip(roots, problems, strict=True)
+        ]
+        for root in roots:
+            try:
+                response: httpx.Response = yield Call("GET", "/namespaces", parse=_raw, root=root)
+            except I3XError as exc:
+                tried.append(f"GET {root}/namespaces ({exc.message})")
+                continue
+            if _looks_like_namespaces(response):
+                return UnsupportedVersionError(
+                    f"{root} answers GET /namespaces like a pre-release (alpha) i3X server, "
+                    "but has no GET /info: this SDK supports i3X 1.0 servers (and beta ones). "
+                    "Upgrade the server to i3X 1.0.",
+                    problems[-1].status_code,
+                    method="GET",
+                    url=f"{root}/info",
+                )
+            kind = ", not i3X JSON" if response.status_code < 400 else ""
+            tried.append(f"GET {root}/namespaces (HTTP {response.status_code}{kind})")
+        origin = urlunsplit((*urlsplit(self._base_url)[:2], "", "", ""))
+        return InvalidServerResponseError(
+            f"no i3X API answered at {self._base_url}: tried {', '.join(tried)}. Check the "
+            f"base URL: pass the i3X server's address (such as {origin}) or its API root "
+            f"(such as {origin}/v1).",
+            problems[-1].status_code,
+            method="GET",
+            url=f"{roots[-1]}/info",
+        )
 
     def _set_connected(self, root: str, info: ServerInfo) -> None:
         with self._state.lock:
