@@ -469,6 +469,11 @@ def _ssl_context(verify: bool | str | ssl.SSLContext, cert: Any) -> bool | ssl.S
     return context
 
 
+def _moment(rfc3339: str) -> datetime:
+    # Compared as times, not text: "...00Z" sorts after "...00.5Z".
+    return datetime.fromisoformat(rfc3339.replace("Z", "+00:00"))
+
+
 def _batched(items: Sequence[_T], size: int) -> list[list[_T]]:
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
@@ -1045,7 +1050,13 @@ class BaseClient:
         start = HISTORY_EPOCH if start_time is None else check_time(start_time, "start_time")
         # Two independent 1.0 servers answer 400 without endTime: no end means now.
         end = check_time(datetime.now(timezone.utc) if end_time is None else end_time, "end_time")
-        if start > end and start_time is not None and end_time is not None:
+        if start_time is not None and _moment(start) > _moment(end):
+            if end_time is None:
+                # Else the server would refuse an endTime the caller never gave.
+                raise ValueError(
+                    f"start_time ({start}) is in the future: without an end_time a history "
+                    f"ends now ({end}); pass an end_time after start_time"
+                )
             raise ValueError(f"start_time ({start}) is after end_time ({end})")
         depth = check_depth(max_depth)
         return lambda c: {"elementIds": c, "startTime": start, "endTime": end, "maxDepth": depth}

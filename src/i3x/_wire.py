@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import json
 import re
+import ssl
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ __all__ = [
     "raise_for_status",
     "error_detail",
     "map_transport_error",
+    "tls_failure",
     "pause_gc",
     "redact_url",
     "release",
@@ -213,6 +215,8 @@ def map_transport_error(exc: Exception, request: httpx.Request | None) -> I3XErr
     certainly did not reach the server (connect failures, pool timeouts), so
     even a write may be sent again.
     """
+    if isinstance(exc, I3XError):  # an i3x.TimeoutError is an OSError too: already mapped
+        return exc
     method, url = request_label(request) if request is not None else (None, None)
     reached = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
     if isinstance(exc, httpx.DecodingError):
@@ -237,7 +241,12 @@ def map_transport_error(exc: Exception, request: httpx.Request | None) -> I3XErr
         kind = type(exc).__name__.replace("Timeout", "").lower() or "request"
         error = TimeoutError(f"{kind} timeout: {exc or 'timed out'}", method=method, url=url)
     elif isinstance(exc, httpx.ConnectError):
-        error = ConnectionError(f"cannot connect: {_tls_hint(exc)}", method=method, url=url)
+        tls = tls_failure(exc)
+        said = _tls_hint(exc, tls) if tls is not None else str(exc) or type(exc).__name__
+        error = ConnectionError(f"cannot connect: {said}", method=method, url=url)
+        # The same handshake fails the same way again: a plain-HTTP server, an
+        # untrusted certificate. Retrying would only delay the answer.
+        error.transient = tls is None
     else:
         error = ConnectionError(
             f"connection failed: {exc or type(exc).__name__}", method=method, url=url
@@ -247,14 +256,53 @@ def map_transport_error(exc: Exception, request: httpx.Request | None) -> I3XErr
     return error
 
 
-def _tls_hint(exc: Exception) -> str:
-    text = str(exc) or type(exc).__name__
-    if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
+def tls_failure(exc: BaseException) -> ssl.SSLError | None:
+    """The TLS handshake failure behind a connect error, or ``None`` for anything else.
+
+    An end of file or a reset during the handshake is no TLS failure: the server or the
+    network went away, and a retry may find it back.
+    """
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, ssl.SSLError):
+            return None if isinstance(cause, _NOT_TLS_FAILURES) else cause
+        cause = cause.__cause__ or cause.__context__
+    # A mocked or re-raised error keeps only the message: OpenSSL's reasons read "[SSL: X]".
+    match = _OPENSSL_REASON.search(str(exc))
+    if match is None:
+        return None
+    failure = ssl.SSLError(1, str(exc))
+    failure.reason = match.group(1)
+    return failure
+
+
+_NOT_TLS_FAILURES: Final = (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError)
+_OPENSSL_REASON: Final = re.compile(r"\[SSL: ([A-Z0-9_]+)\]")
+
+_PLAIN_HTTP_REASONS: Final = frozenset(
+    # What OpenSSL says when a TLS client reads a plain-HTTP answer ("HTTP/1.1 400"):
+    # bytes that are no TLS record header, by OpenSSL version.
+    {"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG", "UNKNOWN_PROTOCOL"}
+)
+
+
+def _tls_hint(exc: Exception, failure: ssl.SSLError) -> str:
+    """The message of a failed TLS handshake: what OpenSSL said, and what to do."""
+    text = str(exc) or str(failure)
+    reason = getattr(failure, "reason", None)
+    if reason == "CERTIFICATE_VERIFY_FAILED" or "certificate verify failed" in text:
         return (
             f"{text}. The server's certificate is not trusted: pass verify='/path/to/ca.pem' "
             "to trust its CA, or verify=False for a test server only"
         )
-    return text
+    if reason in _PLAIN_HTTP_REASONS:
+        return (
+            f"TLS handshake failed ({text}): the server did not answer in TLS and may "
+            "speak plain http://; try the URL with http:// instead of https://"
+        )
+    return f"TLS handshake failed: {text}"
 
 
 # ----------------------------------------------------------------------------- decoding
