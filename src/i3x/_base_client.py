@@ -730,6 +730,7 @@ class BaseClient:
             "The base URL most likely points at something else: a web page, a login portal "
             "or a gateway. Pass the i3X API's base URL, such as https://host/ or https://host/v1.",
             last.status_code,
+            detail=last.detail or last.message,
             method="GET",
             url=last.url or base + "/info",
         ) from last
@@ -768,6 +769,7 @@ class BaseClient:
             f"base URL: pass the i3X server's address (such as {origin}) or its API root "
             f"(such as {origin}/v1).",
             problems[-1].status_code,
+            detail=f"tried {', '.join(tried)}",
             method="GET",
             url=f"{roots[-1]}/info",
         )
@@ -829,7 +831,9 @@ class BaseClient:
         def call_for(chunk: list[str]) -> Call[Any]:
             def parse(response: httpx.Response) -> Any:
                 envelope = decode_bulk(response, item_type, what)
-                return bulk_results(response, envelope, chunk, what=what, convert=convert)
+                return bulk_results(
+                    response, envelope, chunk, what=what, convert=convert, item_type=item_type
+                )
 
             return Call(method, path, parse=parse, json=body(chunk), idempotent=idempotent)
 
@@ -1008,7 +1012,12 @@ class BaseClient:
             return data
 
         pairs, _ = yield from self._bulk(
-            "/objects/related", ids, body, list[RelatedObject], "related-object queries"
+            # An element without relations may come back with no result at all.
+            "/objects/related",
+            ids,
+            body,
+            list[RelatedObject] | None,
+            "related-object queries",
         )
         return [obj for _, objs in pairs for obj in (objs or [])]
 
@@ -1250,6 +1259,7 @@ class BaseClient:
                 raise InvalidServerResponseError(
                     "the server created a subscription but sent no subscriptionId",
                     response.status_code,
+                    detail=f"subscriptionId: {sub_id!r}",
                     method=method,
                     url=url,
                 )

@@ -8,6 +8,7 @@ intermediate dicts on the hot path.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import json
 import re
@@ -351,9 +352,11 @@ def _validation_error(
     method, url = request_label(response.request)
     errors = exc.errors(include_url=False, include_input=False)
     if errors and errors[0]["type"] == "json_invalid":
+        said = f"not valid JSON: {_snippet(response.text, 120)!r}"
         return InvalidServerResponseError(
-            f"the server's answer is not valid JSON: {_snippet(response.text, 120)!r}",
+            f"the server's answer is {said}",
             response.status_code,
+            detail=said,
             method=method,
             url=url,
         )
@@ -375,11 +378,9 @@ def _check_json(response: httpx.Response) -> None:
     if "json" in content_type or not content_type:
         return
     method, url = request_label(response.request)
+    said = f"expected JSON, got {content_type.split(';')[0]}: {_snippet(response.text, 120)!r}"
     raise InvalidServerResponseError(
-        f"expected JSON, got {content_type.split(';')[0]}: {_snippet(response.text, 120)!r}",
-        response.status_code,
-        method=method,
-        url=url,
+        said, response.status_code, detail=said, method=method, url=url
     )
 
 
@@ -405,6 +406,12 @@ def decode_result(
                 return _adapter(tp).validate_json(content), None
         except pydantic.ValidationError:
             raise _validation_error(response, exc, what) from None
+        except _SMUGGLED as exc:
+            raise _smuggled(response, exc, what) from None
+    except _SMUGGLED as exc:
+        raise _smuggled(response, exc, what) from None
+    if not _intact(envelope):
+        raise _smuggled(response, None, what)
     if (
         envelope.success is None
         and envelope.result is None
@@ -418,6 +425,8 @@ def decode_result(
                 return _adapter(tp).validate_json(content), None
         except pydantic.ValidationError as exc:
             raise _validation_error(response, exc, what) from None
+        except _SMUGGLED as exc:
+            raise _smuggled(response, exc, what) from None
     if envelope.success is False:
         method, url = request_label(response.request)
         detail = envelope.response_detail
@@ -435,7 +444,48 @@ def decode_bulk(response: httpx.Response, tp: Any, what: str) -> BulkEnvelope[An
             envelope: BulkEnvelope[Any] = _adapter(BulkEnvelope[tp]).validate_json(response.content)
     except pydantic.ValidationError as exc:
         raise _validation_error(response, exc, what) from None
+    except _SMUGGLED as exc:
+        raise _smuggled(response, exc, what) from None
+    if not _intact(envelope):
+        raise _smuggled(response, None, what)
     return envelope
+
+
+# pydantic validates a parametrised generic dataclass that keeps unknown keys (the
+# envelopes and BulkItem) by setting each unknown key as an attribute: a "__class__" or
+# "__weakref__" key raises one of these, and a "__dict__" key replaces every validated
+# field with unvalidated JSON. No i3X name starts with "__"; such answers are refused.
+_SMUGGLED: Final = (TypeError, AttributeError)
+
+
+def _intact(model: object) -> bool:
+    """Whether a decoded envelope still holds each field pydantic set."""
+    return vars(model).keys() >= {f.name for f in dataclasses.fields(model)}  # type: ignore[arg-type]
+
+
+def _smuggled(
+    response: httpx.Response, exc: Exception | None, what: str
+) -> ResponseValidationError:
+    method, url = request_label(response.request)
+    said = "it has a key that is no i3X name and overwrites the SDK's own (such as __dict__)"
+    if exc is not None:
+        said = f"{said}: {exc}"
+    return ResponseValidationError(
+        f"the server's answer does not fit {what}: {said}",
+        response.status_code,
+        detail=said,
+        method=method,
+        url=url,
+    )
+
+
+@cache
+def _takes_none(tp: Any) -> bool:
+    try:
+        _adapter(tp).validate_python(None)
+    except pydantic.ValidationError:
+        return False
+    return True
 
 
 def item_error(
@@ -481,6 +531,7 @@ def bulk_results(
     *,
     what: str,
     convert: Convert | None = None,
+    item_type: Any = Any,
 ) -> tuple[list[tuple[str, Any]], ResponseDetail | None]:
     """Pair each requested key with its result, raising :class:`~i3x.BulkError` on any failure.
 
@@ -493,12 +544,19 @@ def bulk_results(
     pairs: list[tuple[str, Any]] = []
     failed: list[tuple[str, BulkItem[Any] | None]] = []
     items: list[BulkItem[Any]] = []
+    # Items make their result optional (failed ones have none): a success without one
+    # must not reach the caller as None where the item type has no None.
+    required = not _takes_none(item_type)
     for key, item in zip(keys, matched, strict=True):
+        if item is not None and "response_detail" not in vars(item):
+            raise _smuggled(response, None, what)  # see _SMUGGLED
         if item is None or not item.success:
             failed.append((key, item))
             items.append(item or BulkItem(success=False, element_id=key))
         else:
             result = item.result
+            if result is None and required:
+                raise _missing_result(response, key, what)
             if convert is not None:
                 result = convert(key, result, envelope.response_detail, response)
             pairs.append((key, result))
@@ -510,6 +568,18 @@ def bulk_results(
         }
         raise _bulk_error(errors, items, pairs, total=len(keys), what=what, method=method, url=url)
     return pairs, envelope.response_detail
+
+
+def _missing_result(response: httpx.Response, key: str, what: str) -> ResponseValidationError:
+    method, url = request_label(response.request)
+    said = f"the item of {key!r} succeeded but carries no result"
+    return ResponseValidationError(
+        f"the server's answer does not fit {what}: {said}",
+        response.status_code,
+        detail=said,
+        method=method,
+        url=url,
+    )
 
 
 def _bulk_error(
