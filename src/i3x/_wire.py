@@ -548,7 +548,7 @@ def bulk_results(
     # must not reach the caller as None where the item type has no None.
     required = not _takes_none(item_type)
     for key, item in zip(keys, matched, strict=True):
-        if item is not None and "response_detail" not in vars(item):
+        if item is not None and "response_detail" not in item.__dict__:
             raise _smuggled(response, None, what)  # see _SMUGGLED
         if item is None or not item.success:
             failed.append((key, item))
