@@ -262,8 +262,8 @@ def _raw(response: httpx.Response) -> httpx.Response:
 
 
 def _looks_like_namespaces(response: httpx.Response) -> bool:
-    """Whether an answer is i3X's namespace list: objects with a ``uri``, bare (as alpha
-    servers send it) or in the ``{"success": true, "result": [...]}`` envelope."""
+    """Whether an answer is i3X's namespace list: objects with a `uri`, bare (as alpha
+    servers send it) or in the `{"success": true, "result": [...]}` envelope."""
     if response.status_code != 200:
         return False
     try:
@@ -736,11 +736,11 @@ class BaseClient:
         ) from last
 
     def _no_info_error(self, roots: list[str], problems: list[I3XError]) -> Flow[I3XError]:
-        """The error for a URL where no root answered ``GET /info``.
+        """The error for a URL where no root answered `GET /info`.
 
-        An alpha server has no ``/info`` but answers its API routes, so ``GET
-        /namespaces`` tells one from a plain web server or a mistyped base URL. Only
-        the roots already tried are asked: no URL is guessed (such as a doubled ``/v1``).
+        An alpha server has no `/info` but answers its API routes, so `GET /namespaces`
+        tells one from a plain web server or a mistyped base URL. Only the roots already
+        tried are asked: no URL is guessed (such as a doubled `/v1`).
         """
         tried = [
             f"GET {root}/info (HTTP {p.status_code})"

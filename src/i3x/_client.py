@@ -218,7 +218,7 @@ class Client(BaseClient):
             What the server said about itself (also in :attr:`server_info`).
 
         Raises:
-            UnsupportedVersionError: An alpha server: no ``/info``, but its API answers.
+            UnsupportedVersionError: An alpha server: no `/info`, but its API answers.
             InvalidServerResponseError: The URL answers, but no i3X API answers there.
             ConnectionError: The server cannot be reached.
         """

@@ -22,9 +22,9 @@ The tree::
         └── SubscriptionLostError    the server forgot a subscription; it was re-created
 
 ``ConnectionError`` and ``TimeoutError`` keep the names of the seed API (i3x 0.1.0);
-they live in ``i3x`` and do not replace the builtins of the same name. ``TimeoutError``
-also subclasses the builtin ``TimeoutError`` (an ``OSError``), so that both
-``except i3x.TimeoutError`` and ``except TimeoutError`` catch a timeout of the SDK.
+they live in ``i3x`` and do not replace the builtins of the same name. `TimeoutError`
+also subclasses the builtin `TimeoutError` (an `OSError`), so that both
+`except i3x.TimeoutError` and `except TimeoutError` catch a timeout of the SDK.
 
 Every error carries ``status_code``, the server's ``title`` and ``detail`` where the
 server gave them, and the request's ``method`` and ``url`` (credentials never appear:
@@ -106,7 +106,7 @@ class ConnectionError(I3XError):
     """``False`` when the request certainly did not reach the server, so that even a
     write may be sent again."""
     transient: bool = True
-    """``False`` when trying again cannot help, so that it is not retried: a TLS
+    """`False` when trying again cannot help, so that it is not retried: a TLS
     handshake that failed (the server speaks plain HTTP, or its certificate is not
     trusted)."""
 

@@ -172,7 +172,7 @@ class ThreadBuffer:
         """The next item; ``None`` once closed and empty.
 
         Raises:
-            TimeoutError: Nothing arrived within ``timeout`` seconds (`i3x.TimeoutError`).
+            TimeoutError: Nothing arrived within `timeout` seconds (`i3x.TimeoutError`).
         """
         with self._cond:
             if not self._cond.wait_for(lambda: self._items or self._closed, timeout):

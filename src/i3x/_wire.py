@@ -258,7 +258,7 @@ def map_transport_error(exc: Exception, request: httpx.Request | None) -> I3XErr
 
 
 def tls_failure(exc: BaseException) -> ssl.SSLError | None:
-    """The TLS handshake failure behind a connect error, or ``None`` for anything else.
+    """The TLS handshake failure behind a connect error, or `None` for anything else.
 
     An end of file or a reset during the handshake is no TLS failure: the server or the
     network went away, and a retry may find it back.
