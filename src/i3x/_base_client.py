@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import json
 import logging
 import re
 import ssl
@@ -278,6 +279,24 @@ def _raw(response: httpx.Response) -> httpx.Response:
     return response
 
 
+def _looks_like_namespaces(response: httpx.Response) -> bool:
+    """Whether an answer is i3X's namespace list: objects with a `uri`, bare (as alpha
+    servers send it) or in the `{"success": true, "result": [...]}` envelope."""
+    if response.status_code != 200:
+        return False
+    try:
+        body = json.loads(response.content)
+    except ValueError:  # not JSON, or not UTF-8
+        return False
+    if isinstance(body, dict) and body.get("success") is True:
+        body = body.get("result")
+    return (
+        isinstance(body, list)
+        and bool(body)
+        and all(isinstance(ns, dict) and isinstance(ns.get("uri"), str) for ns in body)
+    )
+
+
 def _url_problem(reason: str) -> str:
     """What is wrong with an unparseable URL, without quoting the parser: it may quote
     a password (``http://user:pa/ss@host`` reads as the port ``pa``)."""
@@ -472,6 +491,11 @@ def _verification_off(verify: bool | ssl.SSLContext) -> bool:
     return verify is False or (
         isinstance(verify, ssl.SSLContext) and verify.verify_mode == ssl.CERT_NONE
     )
+
+
+def _moment(rfc3339: str) -> datetime:
+    # Compared as times, not text: "...00Z" sorts after "...00.5Z".
+    return datetime.fromisoformat(rfc3339.replace("Z", "+00:00"))
 
 
 def _batched(items: Sequence[_T], size: int) -> list[list[_T]]:
@@ -750,24 +774,56 @@ class BaseClient:
             self._set_connected(root, info)
             return info
         if all(isinstance(p, APIStatusError) for p in problems):
-            raise UnsupportedVersionError(
-                f"{base} has no GET /info (HTTP {problems[-1].status_code}): it is either a "
-                "pre-release (alpha) i3X server, which this SDK does not support (upgrade the "
-                "server to i3X 1.0), or not the API's base URL. i3X serves its API under "
-                f"{base}/v1; pass that base.",
-                problems[-1].status_code,
-                method="GET",
-                url=base + "/info",
-            )
+            raise (yield from self._no_info_error(roots, problems))
         last = next(p for p in reversed(problems) if isinstance(p, InvalidServerResponseError))
         raise InvalidServerResponseError(
             f"{base} answered GET /info, but not with an i3X document ({last.message}). "
             "The base URL most likely points at something else: a web page, a login portal "
             "or a gateway. Pass the i3X API's base URL, such as https://host/ or https://host/v1.",
             last.status_code,
+            detail=last.detail or last.message,
             method="GET",
             url=last.url or base + "/info",
         ) from last
+
+    def _no_info_error(self, roots: list[str], problems: list[I3XError]) -> Flow[I3XError]:
+        """The error for a URL where no root answered `GET /info`.
+
+        An alpha server has no `/info` but answers its API routes, so `GET /namespaces`
+        tells one from a plain web server or a mistyped base URL. Only the roots already
+        tried are asked: no URL is guessed (such as a doubled `/v1`).
+        """
+        tried = [
+            f"GET {root}/info (HTTP {p.status_code})"
+            for root, p in zip(roots, problems, strict=True)
+        ]
+        for root in roots:
+            try:
+                response: httpx.Response = yield Call("GET", "/namespaces", parse=_raw, root=root)
+            except I3XError as exc:
+                tried.append(f"GET {root}/namespaces ({exc.message})")
+                continue
+            if _looks_like_namespaces(response):
+                return UnsupportedVersionError(
+                    f"{root} answers GET /namespaces like a pre-release (alpha) i3X server, "
+                    "but has no GET /info: this SDK supports i3X 1.0 servers (and beta ones). "
+                    "Upgrade the server to i3X 1.0.",
+                    problems[-1].status_code,
+                    method="GET",
+                    url=f"{root}/info",
+                )
+            kind = ", not i3X JSON" if response.status_code < 400 else ""
+            tried.append(f"GET {root}/namespaces (HTTP {response.status_code}{kind})")
+        origin = urlunsplit((*urlsplit(self._base_url)[:2], "", "", ""))
+        return InvalidServerResponseError(
+            f"no i3X API answered at {self._base_url}: tried {', '.join(tried)}. Check the "
+            f"base URL: pass the i3X server's address (such as {origin}) or its API root "
+            f"(such as {origin}/v1).",
+            problems[-1].status_code,
+            detail=f"tried {', '.join(tried)}",
+            method="GET",
+            url=f"{roots[-1]}/info",
+        )
 
     def _set_connected(self, root: str, info: ServerInfo) -> None:
         with self._state.lock:
@@ -834,7 +890,9 @@ class BaseClient:
         def call_for(chunk: list[str]) -> Call[Any]:
             def parse(response: httpx.Response) -> Any:
                 envelope = decode_bulk(response, item_type, what)
-                return bulk_results(response, envelope, chunk, what=what, convert=convert)
+                return bulk_results(
+                    response, envelope, chunk, what=what, convert=convert, item_type=item_type
+                )
 
             return Call(method, path, parse=parse, json=body(chunk), idempotent=idempotent)
 
@@ -1013,7 +1071,12 @@ class BaseClient:
             return data
 
         pairs, _ = yield from self._bulk(
-            "/objects/related", ids, body, list[RelatedObject], "related-object queries"
+            # An element without relations may come back with no result at all.
+            "/objects/related",
+            ids,
+            body,
+            list[RelatedObject] | None,
+            "related-object queries",
         )
         return [obj for _, objs in pairs for obj in (objs or [])]
 
@@ -1055,7 +1118,13 @@ class BaseClient:
         start = HISTORY_EPOCH if start_time is None else check_time(start_time, "start_time")
         # Two independent 1.0 servers answer 400 without endTime: no end means now.
         end = check_time(datetime.now(timezone.utc) if end_time is None else end_time, "end_time")
-        if start > end and start_time is not None and end_time is not None:
+        if start_time is not None and _moment(start) > _moment(end):
+            if end_time is None:
+                # Else the server would refuse an endTime the caller never gave.
+                raise ValueError(
+                    f"start_time ({start}) is in the future: without an end_time a history "
+                    f"ends now ({end}); pass an end_time after start_time"
+                )
             raise ValueError(f"start_time ({start}) is after end_time ({end})")
         depth = check_depth(max_depth)
         return lambda c: {"elementIds": c, "startTime": start, "endTime": end, "maxDepth": depth}
@@ -1300,6 +1369,7 @@ class BaseClient:
                 raise InvalidServerResponseError(
                     "the server created a subscription but sent no subscriptionId",
                     response.status_code,
+                    detail=f"subscriptionId: {sub_id!r}",
                     method=method,
                     url=url,
                 )

@@ -223,8 +223,8 @@ class Client(BaseClient):
             What the server said about itself (also in :attr:`server_info`).
 
         Raises:
-            UnsupportedVersionError: The server has no ``/info`` (alpha servers).
-            InvalidServerResponseError: The URL answers, but not with i3X.
+            UnsupportedVersionError: An alpha server: no `/info`, but its API answers.
+            InvalidServerResponseError: The URL answers, but no i3X API answers there.
             ConnectionError: The server cannot be reached.
         """
         return self._connect(stacklevel=3)

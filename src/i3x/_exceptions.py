@@ -26,7 +26,9 @@ And one warning: ``InsecureTLSWarning`` (a ``UserWarning``), when a client is ma
 with certificate verification off.
 
 ``ConnectionError`` and ``TimeoutError`` keep the names of the seed API (i3x 0.1.0);
-they live in ``i3x`` and do not replace the builtins of the same name.
+they live in ``i3x`` and do not replace the builtins of the same name. `TimeoutError`
+also subclasses the builtin `TimeoutError` (an `OSError`), so that both
+`except i3x.TimeoutError` and `except TimeoutError` catch a timeout of the SDK.
 
 Every error carries ``status_code``, the server's ``title`` and ``detail`` where the
 server gave them, and the request's ``method`` and ``url`` (credentials never appear:
@@ -35,6 +37,7 @@ they travel in headers, which are not kept).
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
@@ -108,10 +111,18 @@ class ConnectionError(I3XError):
     reached_server: bool = True
     """``False`` when the request certainly did not reach the server, so that even a
     write may be sent again."""
+    transient: bool = True
+    """`False` when trying again cannot help, so that it is not retried: a TLS
+    handshake that failed (the server speaks plain HTTP, or its certificate is not
+    trusted)."""
 
 
-class TimeoutError(ConnectionError):
-    """A connect, read, write or pool timeout expired."""
+class TimeoutError(ConnectionError, builtins.TimeoutError):
+    """A connect, read, write or pool timeout expired, or nothing arrived in time.
+
+    Also the builtin `TimeoutError`: code written for either catches it. The pull form of
+    a subscription raises it from `get(timeout=...)` when no event came in time.
+    """
 
 
 class APIStatusError(I3XError):

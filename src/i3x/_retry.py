@@ -1,7 +1,7 @@
 """When to retry and how long to wait: one place for both clients' tenacity loops.
 
-Retried: connection failures and timeouts, and the statuses 408, 429, 502, 503
-and 504. Reads (GET and the read-only POST queries, sync included) are retried
+Retried: connection failures and timeouts (not a failed TLS handshake, which
+fails the same way again), and the statuses 408, 429, 502, 503 and 504. Reads (GET and the read-only POST queries, sync included) are retried
 on all of them; writes and calls that create state only when the request
 cannot have reached the server (it could not connect, or waited for a pool
 slot), since the server may otherwise have applied it. A ``Retry-After`` header
@@ -71,7 +71,7 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
 
 def should_retry(exc: BaseException, *, idempotent: bool) -> bool:
     """Whether a failed attempt may be sent again."""
-    if not isinstance(exc, I3XError):
+    if not isinstance(exc, I3XError) or getattr(exc, "transient", True) is False:
         return False
     if getattr(exc, "reached_server", True) is False:
         return True

@@ -25,7 +25,6 @@ networks that keep dead connections looking alive.
 from __future__ import annotations
 
 import asyncio
-import builtins
 import collections
 import concurrent.futures
 import contextlib
@@ -55,6 +54,7 @@ from ._exceptions import (
     StreamError,
     SubscriptionError,
     SubscriptionLostError,
+    TimeoutError,
 )
 from ._models import LastKnownValue, Subscription, ValueChange
 from ._subscriptions import (
@@ -172,11 +172,11 @@ class ThreadBuffer:
         """The next item; ``None`` once closed and empty.
 
         Raises:
-            TimeoutError: Nothing arrived within ``timeout`` seconds (the builtin).
+            TimeoutError: Nothing arrived within `timeout` seconds (`i3x.TimeoutError`).
         """
         with self._cond:
             if not self._cond.wait_for(lambda: self._items or self._closed, timeout):
-                raise builtins.TimeoutError(f"no subscription event within {timeout} s")
+                raise TimeoutError(f"no subscription event within {timeout} s")
             if not self._items:
                 return None
             item = self._items.popleft()
@@ -409,7 +409,8 @@ class Delivery:
     def _as_notice(self, exc: BaseException) -> SubscriptionError:
         if isinstance(exc, SubscriptionError):
             return exc
-        if isinstance(exc, httpx.HTTPError | OSError):
+        # i3x.TimeoutError is an OSError too, and already says what happened.
+        if isinstance(exc, httpx.HTTPError | OSError) and not isinstance(exc, I3XError):
             exc = map_transport_error(
                 exc if isinstance(exc, Exception) else Exception(str(exc)), None
             )
@@ -979,7 +980,8 @@ class SubscriptionStream(_PullForm):
         """The next event, waiting up to ``timeout`` seconds; ``None`` once closed.
 
         Raises:
-            TimeoutError: Nothing arrived in time (the builtin ``TimeoutError``).
+            TimeoutError: Nothing arrived in time: an `i3x.TimeoutError`, which is also
+                the builtin `TimeoutError`.
         """
         while (event := self._next_ready()) is None:
             item = self._buffer.get(timeout)
@@ -1023,13 +1025,14 @@ class AsyncSubscriptionStream(_PullForm):
         """The next event, waiting up to ``timeout`` seconds; ``None`` once closed.
 
         Raises:
-            TimeoutError: Nothing arrived in time (the builtin ``TimeoutError``).
+            TimeoutError: Nothing arrived in time: an `i3x.TimeoutError`, which is also
+                the builtin `TimeoutError`.
         """
         while (event := self._next_ready()) is None:
             try:
                 item = await asyncio.wait_for(self._buffer.get(), timeout)
             except asyncio.TimeoutError:
-                raise builtins.TimeoutError(f"no subscription event within {timeout} s") from None
+                raise TimeoutError(f"no subscription event within {timeout} s") from None
             if item is None:
                 return None
             self._unpack(item)

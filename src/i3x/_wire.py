@@ -8,9 +8,11 @@ intermediate dicts on the hot path.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import json
 import re
+import ssl
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -47,6 +49,7 @@ __all__ = [
     "error_detail",
     "error_member",
     "map_transport_error",
+    "tls_failure",
     "pause_gc",
     "redact_url",
     "release",
@@ -263,6 +266,8 @@ def map_transport_error(exc: Exception, request: httpx.Request | None) -> I3XErr
     certainly did not reach the server (connect failures, pool timeouts), so
     even a write may be sent again.
     """
+    if isinstance(exc, I3XError):  # an i3x.TimeoutError is an OSError too: already mapped
+        return exc
     method, url = request_label(request) if request is not None else (None, None)
     reached = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
     if isinstance(exc, httpx.DecodingError):
@@ -287,7 +292,12 @@ def map_transport_error(exc: Exception, request: httpx.Request | None) -> I3XErr
         kind = type(exc).__name__.replace("Timeout", "").lower() or "request"
         error = TimeoutError(f"{kind} timeout: {exc or 'timed out'}", method=method, url=url)
     elif isinstance(exc, httpx.ConnectError):
-        error = ConnectionError(f"cannot connect: {_tls_hint(exc)}", method=method, url=url)
+        tls = tls_failure(exc)
+        said = _tls_hint(exc, tls) if tls is not None else str(exc) or type(exc).__name__
+        error = ConnectionError(f"cannot connect: {said}", method=method, url=url)
+        # The same handshake fails the same way again: a plain-HTTP server, an
+        # untrusted certificate. Retrying would only delay the answer.
+        error.transient = tls is None
     else:
         error = ConnectionError(
             f"connection failed: {_client_cert_hint(exc, request)}", method=method, url=url
@@ -297,14 +307,53 @@ def map_transport_error(exc: Exception, request: httpx.Request | None) -> I3XErr
     return error
 
 
-def _tls_hint(exc: Exception) -> str:
-    text = str(exc) or type(exc).__name__
-    if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
+def tls_failure(exc: BaseException) -> ssl.SSLError | None:
+    """The TLS handshake failure behind a connect error, or `None` for anything else.
+
+    An end of file or a reset during the handshake is no TLS failure: the server or the
+    network went away, and a retry may find it back.
+    """
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, ssl.SSLError):
+            return None if isinstance(cause, _NOT_TLS_FAILURES) else cause
+        cause = cause.__cause__ or cause.__context__
+    # A mocked or re-raised error keeps only the message: OpenSSL's reasons read "[SSL: X]".
+    match = _OPENSSL_REASON.search(str(exc))
+    if match is None:
+        return None
+    failure = ssl.SSLError(1, str(exc))
+    failure.reason = match.group(1)
+    return failure
+
+
+_NOT_TLS_FAILURES: Final = (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError)
+_OPENSSL_REASON: Final = re.compile(r"\[SSL: ([A-Z0-9_]+)\]")
+
+_PLAIN_HTTP_REASONS: Final = frozenset(
+    # What OpenSSL says when a TLS client reads a plain-HTTP answer ("HTTP/1.1 400"):
+    # bytes that are no TLS record header, by OpenSSL version.
+    {"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG", "UNKNOWN_PROTOCOL"}
+)
+
+
+def _tls_hint(exc: Exception, failure: ssl.SSLError) -> str:
+    """The message of a failed TLS handshake: what OpenSSL said, and what to do."""
+    text = str(exc) or str(failure)
+    reason = getattr(failure, "reason", None)
+    if reason == "CERTIFICATE_VERIFY_FAILED" or "certificate verify failed" in text:
         return (
             f"{text}. The server's certificate is not trusted: pass verify='/path/to/ca.pem' "
             "to trust its CA, or verify=False for a test server only"
         )
-    return text
+    if reason in _PLAIN_HTTP_REASONS:
+        return (
+            f"TLS handshake failed ({text}): the server did not answer in TLS and may "
+            "speak plain http://; try the URL with http:// instead of https://"
+        )
+    return f"TLS handshake failed: {text}"
 
 
 # -- mutual TLS: a server that wants a client certificate -------------------------------
@@ -384,9 +433,11 @@ def _validation_error(
     method, url = request_label(response.request)
     errors = exc.errors(include_url=False, include_input=False)
     if errors and errors[0]["type"] == "json_invalid":
+        said = f"not valid JSON: {_snippet(response.text, 120)!r}"
         return InvalidServerResponseError(
-            f"the server's answer is not valid JSON: {_snippet(response.text, 120)!r}",
+            f"the server's answer is {said}",
             response.status_code,
+            detail=said,
             method=method,
             url=url,
         )
@@ -408,11 +459,9 @@ def _check_json(response: httpx.Response) -> None:
     if "json" in content_type or not content_type:
         return
     method, url = request_label(response.request)
+    said = f"expected JSON, got {content_type.split(';')[0]}: {_snippet(response.text, 120)!r}"
     raise InvalidServerResponseError(
-        f"expected JSON, got {content_type.split(';')[0]}: {_snippet(response.text, 120)!r}",
-        response.status_code,
-        method=method,
-        url=url,
+        said, response.status_code, detail=said, method=method, url=url
     )
 
 
@@ -438,6 +487,12 @@ def decode_result(
                 return _adapter(tp).validate_json(content), None
         except pydantic.ValidationError:
             raise _validation_error(response, exc, what) from None
+        except _SMUGGLED as exc:
+            raise _smuggled(response, exc, what) from None
+    except _SMUGGLED as exc:
+        raise _smuggled(response, exc, what) from None
+    if not _intact(envelope):
+        raise _smuggled(response, None, what)
     if (
         envelope.success is None
         and envelope.result is None
@@ -451,6 +506,8 @@ def decode_result(
                 return _adapter(tp).validate_json(content), None
         except pydantic.ValidationError as exc:
             raise _validation_error(response, exc, what) from None
+        except _SMUGGLED as exc:
+            raise _smuggled(response, exc, what) from None
     if envelope.success is False:
         method, url = request_label(response.request)
         detail = envelope.response_detail or error_member(envelope.model_extra.get("error"))
@@ -468,6 +525,10 @@ def decode_bulk(response: httpx.Response, tp: Any, what: str) -> BulkEnvelope[An
             envelope: BulkEnvelope[Any] = _adapter(BulkEnvelope[tp]).validate_json(response.content)
     except pydantic.ValidationError as exc:
         raise _validation_error(response, exc, what) from None
+    except _SMUGGLED as exc:
+        raise _smuggled(response, exc, what) from None
+    if not _intact(envelope):
+        raise _smuggled(response, None, what)
     if envelope.success is False and not envelope.results:
         # A failure of the whole request (an earlier generation answers 200 with an
         # `error` member), not of its items: it has none.
@@ -477,6 +538,43 @@ def decode_bulk(response: httpx.Response, tp: Any, what: str) -> BulkEnvelope[An
             status = detail.status or response.status_code
             raise status_error(status, detail, method=method, url=url)
     return envelope
+
+
+# pydantic validates a parametrised generic dataclass that keeps unknown keys (the
+# envelopes and BulkItem) by setting each unknown key as an attribute: a "__class__" or
+# "__weakref__" key raises one of these, and a "__dict__" key replaces every validated
+# field with unvalidated JSON. No i3X name starts with "__"; such answers are refused.
+_SMUGGLED: Final = (TypeError, AttributeError)
+
+
+def _intact(model: object) -> bool:
+    """Whether a decoded envelope still holds each field pydantic set."""
+    return vars(model).keys() >= {f.name for f in dataclasses.fields(model)}  # type: ignore[arg-type]
+
+
+def _smuggled(
+    response: httpx.Response, exc: Exception | None, what: str
+) -> ResponseValidationError:
+    method, url = request_label(response.request)
+    said = "it has a key that is no i3X name and overwrites the SDK's own (such as __dict__)"
+    if exc is not None:
+        said = f"{said}: {exc}"
+    return ResponseValidationError(
+        f"the server's answer does not fit {what}: {said}",
+        response.status_code,
+        detail=said,
+        method=method,
+        url=url,
+    )
+
+
+@cache
+def _takes_none(tp: Any) -> bool:
+    try:
+        _adapter(tp).validate_python(None)
+    except pydantic.ValidationError:
+        return False
+    return True
 
 
 def item_error(
@@ -524,6 +622,7 @@ def bulk_results(
     *,
     what: str,
     convert: Convert | None = None,
+    item_type: Any = Any,
 ) -> tuple[list[tuple[str, Any]], ResponseDetail | None]:
     """Pair each requested key with its result, raising :class:`~i3x.BulkError` on any failure.
 
@@ -536,12 +635,19 @@ def bulk_results(
     pairs: list[tuple[str, Any]] = []
     failed: list[tuple[str, BulkItem[Any] | None]] = []
     items: list[BulkItem[Any]] = []
+    # Items make their result optional (failed ones have none): a success without one
+    # must not reach the caller as None where the item type has no None.
+    required = not _takes_none(item_type)
     for key, item in zip(keys, matched, strict=True):
+        if item is not None and "response_detail" not in item.__dict__:
+            raise _smuggled(response, None, what)  # see _SMUGGLED
         if item is None or not item.success:
             failed.append((key, item))
             items.append(item or BulkItem(success=False, element_id=key))
         else:
             result = item.result
+            if result is None and required:
+                raise _missing_result(response, key, what)
             if convert is not None:
                 result = convert(key, result, envelope.response_detail, response)
             pairs.append((key, result))
@@ -553,6 +659,18 @@ def bulk_results(
         }
         raise _bulk_error(errors, items, pairs, total=len(keys), what=what, method=method, url=url)
     return pairs, envelope.response_detail
+
+
+def _missing_result(response: httpx.Response, key: str, what: str) -> ResponseValidationError:
+    method, url = request_label(response.request)
+    said = f"the item of {key!r} succeeded but carries no result"
+    return ResponseValidationError(
+        f"the server's answer does not fit {what}: {said}",
+        response.status_code,
+        detail=said,
+        method=method,
+        url=url,
+    )
 
 
 def _bulk_error(

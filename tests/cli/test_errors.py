@@ -7,8 +7,8 @@ from collections.abc import Callable
 import pytest
 
 from i3x._cli._errors import in_cli_terms, is_argument_check
+from i3x._pytest_plugin import DemoServerFactory
 from i3x.testing import DemoServer
-from i3x.testing._pytest_plugin import DemoServerFactory
 
 from .conftest import Cli, Outcome
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import logging
 
-from i3x.testing._pytest_plugin import DemoServerFactory
+from i3x._pytest_plugin import DemoServerFactory
 
 from .conftest import Cli
 

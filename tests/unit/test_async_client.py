@@ -114,8 +114,19 @@ def test_one_client_serves_one_asyncio_run_after_another() -> None:
 async def test_alpha_server_is_unsupported(respx_mock: respx.MockRouter) -> None:
     respx_mock.get(f"{BASE}/info").respond(404)
     respx_mock.get(f"{API}/info").respond(404)
-    with pytest.raises(i3x.UnsupportedVersionError):
+    respx_mock.get(f"{BASE}/namespaces").respond(json=[{"uri": "urn:a", "displayName": "A"}])
+    with pytest.raises(i3x.UnsupportedVersionError, match=r"pre-release \(alpha\)"):
         await i3x.AsyncClient(BASE).connect()
+
+
+async def test_a_url_without_i3x_is_an_invalid_server_response(
+    respx_mock: respx.MockRouter,
+) -> None:
+    respx_mock.get(url__regex=r".*/(info|namespaces)$").respond(404, html="<h1>Not Found</h1>")
+    with pytest.raises(i3x.InvalidServerResponseError, match="no i3X API answered") as caught:
+        await i3x.AsyncClient(BASE).connect()
+    assert not isinstance(caught.value, i3x.UnsupportedVersionError)
+    assert f"GET {API}/namespaces (HTTP 404)" in str(caught.value)
 
 
 async def test_values_request_and_models(

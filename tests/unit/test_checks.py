@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timezone
 
 import pytest
 import respx
@@ -17,6 +18,7 @@ from ._helpers import API, INFO
 pytestmark = pytest.mark.respx(base_url=API, assert_all_called=False)
 
 NAIVE = datetime(2026, 1, 1, 12, 0)  # naive on purpose
+FUTURE = datetime(2999, 1, 1, tzinfo=timezone.utc)
 
 Call = Callable[[i3x.Client], object]
 
@@ -52,6 +54,9 @@ CASES: list[tuple[str, Call, type[Exception], str]] = [
     ("start no offset", lambda c: c.get_history("a", "2026-01-01T00:00:00"), ValueError, "start_time"),
     ("start int", lambda c: c.get_history("a", start_time=0), TypeError, "start_time"),  # type: ignore[arg-type]
     ("reversed range", lambda c: c.get_history("a", "2026-02-01T00:00:00Z", "2026-01-01T00:00:00Z"), ValueError, "start_time"),
+    ("reversed in one second", lambda c: c.get_history("a", "2026-01-01T00:00:00.5Z", "2026-01-01T00:00:00Z"), ValueError, r"^start_time \(2026-01-01T00:00:00.500000Z\) is after end_time"),
+    ("future start, no end", lambda c: c.get_history("a", start_time=FUTURE), ValueError, r"^start_time \(2999-01-01T00:00:00Z\) is in the future: without an end_time"),
+    ("future start, no end, many", lambda c: c.get_histories(["a", "b"], start_time=FUTURE), ValueError, "^start_time .* is in the future"),
     # writes
     ("update id", lambda c: c.update_value(5, 1), TypeError, "element_id"),  # type: ignore[arg-type]
     ("quality type", lambda c: c.update_value("a", 1, quality=5), TypeError, "quality"),  # type: ignore[arg-type]
@@ -138,3 +143,34 @@ def test_importing_i3x_emits_no_warnings() -> None:
         timeout=60,
     )
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+@pytest.mark.anyio
+async def test_the_async_client_refuses_a_future_start_without_an_end_before_any_request(
+    every_route: respx.MockRouter,
+) -> None:
+    info = every_route.get("/info").respond(json=INFO)
+    client = i3x.AsyncClient(API)
+    with pytest.raises(ValueError, match=r"^start_time .* is in the future"):
+        await client.get_history("a", start_time=FUTURE)
+    with pytest.raises(ValueError, match=r"^start_time .* is in the future"):
+        await client.get_histories(["a"], start_time=FUTURE)
+    assert info.call_count == 0
+    assert every_route.routes["anything"].call_count == 0
+    await client.aclose()
+
+
+def test_a_start_in_the_past_without_an_end_asks_up_to_now(
+    client: i3x.Client, respx_mock: respx.MockRouter
+) -> None:
+    route = respx_mock.post("/objects/history").respond(
+        json={
+            "success": True,
+            "results": [{"success": True, "elementId": "a", "result": {"value": []}}],
+        }
+    )
+    before = datetime.now(timezone.utc)
+    client.get_history("a", start_time="2026-01-01T00:00:00Z")
+    sent = json.loads(route.calls.last.request.content)
+    assert sent["startTime"] == "2026-01-01T00:00:00Z"
+    assert datetime.fromisoformat(sent["endTime"].replace("Z", "+00:00")) >= before

@@ -126,39 +126,131 @@ def test_methods_connect_lazily_on_first_use() -> None:
     assert client.is_connected
 
 
-def test_no_info_anywhere_is_an_unsupported_version() -> None:
+HTML_404 = httpx.Response(404, html="<html><body><h1>Not Found</h1></body></html>")
+ALPHA_NAMESPACES = [
+    {"uri": "http://i3x.dev/base", "displayName": "Base"},
+    {"uri": "http://opcfoundation.org/UA/", "displayName": "OPC UA"},
+]
+
+
+def test_a_plain_web_server_is_no_i3x_api_and_no_alpha() -> None:
     with respx.mock() as router:
-        router.get(f"{BASE}/info").respond(404, json=NOT_FOUND)
-        router.get(f"{API}/info").respond(404, json=NOT_FOUND)
+        for root in (BASE, API):
+            router.get(f"{root}/info").mock(return_value=HTML_404)
+            router.get(f"{root}/namespaces").mock(return_value=HTML_404)
         client = _client(BASE)
+        with pytest.raises(i3x.InvalidServerResponseError) as caught:
+            client.connect()
+
+    error = caught.value
+    assert not isinstance(error, i3x.UnsupportedVersionError)
+    message = str(error)
+    assert message.startswith(f"no i3X API answered at {BASE}: tried ")
+    for url in (f"{BASE}/info", f"{API}/info", f"{BASE}/namespaces", f"{API}/namespaces"):
+        assert f"GET {url} (HTTP 404)" in message
+    assert "alpha" not in message
+    assert "/v1/v1" not in message
+    assert (error.status_code, error.method, error.url) == (404, "GET", f"{API}/info")
+    assert not client.is_connected
+
+
+def test_a_mistyped_versioned_base_is_never_told_to_add_another_v1() -> None:
+    typo = f"{BASE}/api/v1"
+    with respx.mock() as router:
+        info = router.get(f"{typo}/info").respond(404, json=NOT_FOUND)
+        namespaces = router.get(f"{typo}/namespaces").respond(404, json=NOT_FOUND)
+        with pytest.raises(i3x.InvalidServerResponseError) as caught:
+            _client(typo).connect()
+
+    message = str(caught.value)
+    assert (info.call_count, namespaces.call_count) == (1, 1), "no other URL is guessed"
+    assert f"tried GET {typo}/info (HTTP 404), GET {typo}/namespaces (HTTP 404)" in message
+    assert "/v1/v1" not in message
+    assert f"(such as {BASE}) or its API root (such as {BASE}/v1)" in message
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"hello": "world"},
+        [],
+        [1, 2],
+        [{"name": "no uri"}],
+        {"success": False, "result": ALPHA_NAMESPACES},
+    ],
+    ids=["object", "empty-list", "numbers", "no-uri", "failed-envelope"],
+)
+def test_json_that_is_no_namespace_list_is_no_alpha_server(body: object) -> None:
+    with respx.mock() as router:
+        router.get(f"{API}/info").respond(404, json=NOT_FOUND)
+        router.get(f"{API}/namespaces").respond(200, json=body)
+        with pytest.raises(i3x.InvalidServerResponseError) as caught:
+            _client(API).connect()
+
+    assert f"GET {API}/namespaces (HTTP 200, not i3X JSON)" in str(caught.value)
+
+
+def test_a_web_page_at_namespaces_is_no_alpha_server() -> None:
+    with respx.mock() as router:
+        router.get(f"{API}/info").respond(404)
+        router.get(f"{API}/namespaces").respond(200, html="<html>Welcome</html>")
+        with pytest.raises(i3x.InvalidServerResponseError) as caught:
+            _client(API).connect()
+
+    assert "no i3X API answered" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("base", "answering_root", "body"),
+    [
+        (BASE, BASE, ALPHA_NAMESPACES),
+        (f"{BASE}/v0", f"{BASE}/v0", ALPHA_NAMESPACES),
+        (BASE, API, ok(ALPHA_NAMESPACES)),
+    ],
+    ids=["bare-list-at-root", "bare-list-under-v0", "envelope-under-v1"],
+)
+def test_an_alpha_server_is_an_unsupported_version(
+    base: str, answering_root: str, body: object
+) -> None:
+    # Alpha servers (the seed's "CMIP" drafts) have no /info but answer their routes.
+    with respx.mock(assert_all_called=False) as router:
+        router.get(f"{answering_root}/namespaces").respond(200, json=body)
+        router.get(url__regex=r".*/info$").respond(404, json=NOT_FOUND)  # first match wins
+        router.get(url__regex=r".*/namespaces$").respond(404, json=NOT_FOUND)
+        client = _client(base)
         with pytest.raises(i3x.UnsupportedVersionError) as caught:
             client.connect()
 
     error = caught.value
-    assert error.status_code == 404
-    assert error.method == "GET"
-    assert "alpha" in str(error)
+    assert str(error).startswith(
+        f"{answering_root} answers GET /namespaces like a pre-release (alpha)"
+    )
+    assert "Upgrade the server to i3X 1.0" in str(error)
+    assert (error.status_code, error.method, error.url) == (404, "GET", f"{answering_root}/info")
     assert not client.is_connected
 
 
-def test_unsupported_version_message_names_the_v1_url() -> None:
-    with respx.mock() as router:
-        router.get(f"{BASE}/info").respond(404, json=NOT_FOUND)
-        router.get(f"{API}/info").respond(404, json=NOT_FOUND)
+def test_the_alpha_probe_stops_at_the_first_answering_root() -> None:
+    with respx.mock(assert_all_called=False) as router:
+        router.get(f"{BASE}/info").respond(404)
+        router.get(f"{API}/info").respond(405)
+        at_root = router.get(f"{BASE}/namespaces").respond(json=ALPHA_NAMESPACES)
+        under_v1 = router.get(f"{API}/namespaces").respond(json=ALPHA_NAMESPACES)
         with pytest.raises(i3x.UnsupportedVersionError) as caught:
             _client(BASE).connect()
 
-    message = str(caught.value)
-    assert "{base}" not in message
-    assert f"{BASE}/v1" in message
+    assert (at_root.call_count, under_v1.call_count) == (1, 0)
+    assert caught.value.status_code == 405
 
 
-def test_versioned_base_without_info_is_not_retried_elsewhere() -> None:
+def test_an_unreachable_namespaces_route_is_reported_among_the_tried_urls() -> None:
     with respx.mock() as router:
-        info = router.get(f"{API}/info").respond(404, json=NOT_FOUND)
-        with pytest.raises(i3x.UnsupportedVersionError):
-            _client(API).connect()
-    assert info.call_count == 1
+        router.get(f"{API}/info").respond(404)
+        router.get(f"{API}/namespaces").mock(side_effect=httpx.ReadError("connection reset"))
+        with pytest.raises(i3x.InvalidServerResponseError) as caught:
+            _client(API, max_retries=0).connect()
+
+    assert f"GET {API}/namespaces (connection failed: connection reset)" in str(caught.value)
 
 
 @pytest.mark.parametrize(

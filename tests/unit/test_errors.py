@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import builtins
 import email.utils
+import ssl
 import time
 from collections.abc import Callable
 from typing import Any
@@ -344,6 +346,108 @@ def test_transport_errors_are_mapped_and_retried_for_reads(
 
 def test_read_timeout_is_a_timeout_error_and_a_connection_error() -> None:
     assert issubclass(i3x.TimeoutError, i3x.ConnectionError)
+
+
+def test_i3x_timeout_error_is_also_the_builtin_one() -> None:
+    assert i3x.TimeoutError.__mro__[:4] == (
+        i3x.TimeoutError,
+        i3x.ConnectionError,
+        i3x.I3XError,
+        builtins.TimeoutError,
+    )
+    # The seed's other name stays apart from the builtin of the same name.
+    assert not issubclass(i3x.ConnectionError, builtins.ConnectionError)
+    assert not issubclass(i3x.I3XError, OSError)
+
+
+def test_a_timeout_is_caught_by_either_except_and_still_retried(
+    client: i3x.Client, respx_mock: respx.MockRouter, sleeps: list[float]
+) -> None:
+    route = respx_mock.get("/namespaces").mock(side_effect=httpx.ReadTimeout("read timed out"))
+
+    with pytest.raises(builtins.TimeoutError) as caught:
+        client.get_namespaces()
+
+    error = caught.value
+    assert isinstance(error, i3x.TimeoutError)
+    assert str(error) == f"read timeout: read timed out (GET {API}/namespaces)"
+    assert (error.status_code, error.method) == (None, "GET")
+    assert route.call_count == 3, "the builtin base changes no retry decision"
+    assert len(sleeps) == 2
+
+
+TLS_FAILURES = [
+    "[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)",
+    "[SSL: RECORD_LAYER_FAILURE] record layer failure (_ssl.c:1000)",
+]
+
+
+@pytest.mark.parametrize("said", TLS_FAILURES, ids=["wrong-version", "record-layer"])
+def test_https_to_a_plain_http_server_is_not_retried_and_says_so(
+    respx_mock: respx.MockRouter, sleeps: list[float], said: str
+) -> None:
+    route = respx_mock.get("https://i3x.test/v1/info").mock(side_effect=httpx.ConnectError(said))
+    client = i3x.Client("https://i3x.test/v1")
+    client._sleep = sleeps.append
+
+    with pytest.raises(i3x.ConnectionError) as caught:
+        client.connect()
+
+    error = caught.value
+    assert str(error) == (
+        f"cannot connect: TLS handshake failed ({said}): the server did not answer in TLS "
+        "and may speak plain http://; try the URL with http:// instead of https:// "
+        "(GET https://i3x.test/v1/info)"
+    )
+    assert error.transient is False
+    assert error.reached_server is False
+    assert (route.call_count, sleeps) == (1, [])
+
+
+def test_an_untrusted_certificate_is_not_retried(
+    respx_mock: respx.MockRouter, sleeps: list[float]
+) -> None:
+    cause = ssl.SSLCertVerificationError(
+        1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"
+    )
+    cause.reason = "CERTIFICATE_VERIFY_FAILED"
+    failure = httpx.ConnectError(str(cause))
+    failure.__cause__ = cause
+    route = respx_mock.get("https://i3x.test/v1/info").mock(side_effect=failure)
+    client = i3x.Client("https://i3x.test/v1")
+    client._sleep = sleeps.append
+
+    with pytest.raises(i3x.ConnectionError, match="verify=") as caught:
+        client.connect()
+
+    assert caught.value.transient is False
+    assert (route.call_count, sleeps) == (1, [])
+
+
+@pytest.mark.parametrize(
+    "cause",
+    [
+        ssl.SSLEOFError(8, "EOF occurred in violation of protocol"),
+        ssl.SSLZeroReturnError(6, "TLS/SSL connection has been closed (EOF)"),
+        ConnectionResetError(104, "Connection reset by peer"),
+    ],
+    ids=["eof", "zero-return", "reset"],
+)
+def test_a_connection_lost_during_the_handshake_is_retried(
+    respx_mock: respx.MockRouter, sleeps: list[float], cause: OSError
+) -> None:
+    failure = httpx.ConnectError(str(cause))
+    failure.__cause__ = cause
+    route = respx_mock.get("https://i3x.test/v1/info").mock(
+        side_effect=[failure, httpx.Response(200, json=INFO)]
+    )
+    client = i3x.Client("https://i3x.test/v1")
+    client._sleep = sleeps.append
+
+    client.connect()
+
+    assert route.call_count == 2
+    assert len(sleeps) == 1
 
 
 def test_recovery_after_a_retry(

@@ -11,7 +11,7 @@ at it:
         server.faults.fail_next(status=503, retry_after=1)
 
 Build your own address space with `AddressSpace` instead of the demo plant, and use the
-pytest fixtures `i3x_server` and `i3x_server_factory` (see `i3x.testing._pytest_plugin`).
+pytest fixtures `i3x_server` and `i3x_server_factory` (see `i3x._pytest_plugin`).
 `DemoServer(dialect="early-1.0")` or `dialect="node-i3x"` answers like those real servers
 instead of the spec (`DIALECTS` lists them).
 Needs the `server` extra: `pip install "i3x-client[server]"`.
@@ -19,6 +19,7 @@ Needs the `server` extra: `pip install "i3x-client[server]"`.
 
 import contextlib as _contextlib
 
+from . import _requires  # noqa: F401 - first: without the server extra, says how to install it
 from ._app import Capabilities
 from ._dialects import DIALECTS, Dialect
 from ._faults import Faults

@@ -34,8 +34,11 @@ Example::
         server.faults.fail_next(status=503, retry_after=1, path="/v1/objects/value")
         ...
 
-The server module is imported only when a fixture is used, so this plugin costs nothing
-in projects that installed the client without the `server` extra.
+The plugin is registered by every install of the package, with or without the `server`
+extra, so it lives outside `i3x.testing` (importing a package runs its `__init__`, which
+needs Starlette) and imports the server only when a fixture is used: a project that
+installed the client alone pays nothing, and a test that asks for a fixture without the
+extra fails with the command that installs it.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import pytest
 
 if TYPE_CHECKING:
-    from ._server import DemoServer
+    from .testing import DemoServer
 
 __all__ = ["DemoServerFactory", "i3x_server", "i3x_server_factory"]
 
@@ -57,25 +60,31 @@ class DemoServerFactory(Protocol):
     def __call__(self, *args: Any, **options: Any) -> DemoServer: ...
 
 
+def _demo_server() -> type[DemoServer]:
+    try:
+        from .testing import DemoServer
+    except ImportError as exc:
+        # i3x.testing names the missing extra and the command that installs it.
+        pytest.fail(str(exc), pytrace=False)
+    return DemoServer
+
+
 @pytest.fixture
 def i3x_server() -> Iterator[DemoServer]:
     """A started demo-plant server with ticking off, stopped after the test."""
-    from ._server import DemoServer
-
-    with DemoServer(ticking=False) as server:
+    with _demo_server()(ticking=False) as server:
         yield server
 
 
 @pytest.fixture
 def i3x_server_factory() -> Iterator[DemoServerFactory]:
     """Make started servers from DemoServer's arguments; all are stopped after the test."""
-    from ._server import DemoServer
-
+    server_class = _demo_server()
     made: list[DemoServer] = []
 
     def factory(*args: Any, **options: Any) -> DemoServer:
         options.setdefault("ticking", False)
-        server = DemoServer(*args, **options)
+        server = server_class(*args, **options)
         made.append(server)
         return server.start()
 
