@@ -1,15 +1,15 @@
-"""MkDocs hooks of the documentation site (``hooks:`` in mkdocs.yml).
+"""MkDocs hooks of the documentation site (`hooks:` in mkdocs.yml).
 
 Two pages are filled in at build time, so that the site repeats nothing by hand:
 
-- ``docs/index.md`` (the home page) is README.md, whose links are written for the
-  repository: ``docs/models.md`` becomes ``models.md``, ``bench/README.md`` the
+- `docs/index.md` (the home page) is README.md, whose links are written for the
+  repository: `docs/models.md` becomes `models.md`, `bench/README.md` the
   Benchmarks page.
-- ``docs/benchmarks.md`` gets a chart and a table rendered from
-  ``docs/bench/results.json``, which ``bench/run.py --publish`` writes.
+- `docs/benchmarks.md` gets a chart and a table rendered from
+  `docs/bench/results.json`, which `bench/run.py --publish` writes.
 
-A page asks for them with a line of its own: ``<!-- site: readme -->`` or
-``<!-- site: bench-results -->``.
+A page asks for them with a line of its own: `<!-- site: readme -->` or
+`<!-- site: bench-results -->`.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ LINK = re.compile(r"\]\((?!https?:|mailto:|#)([^)\s#]+)(#[^)\s]*)?\)")
 
 
 def on_page_markdown(markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
-    """Replace each ``<!-- site: NAME -->`` line with what NAME renders."""
+    """Replace each `<!-- site: NAME -->` line with what NAME renders."""
 
     def render(match: re.Match[str]) -> str:
         renderer = RENDERERS.get(match.group(1))

@@ -1,16 +1,16 @@
 """Speed and memory of this SDK side by side with the reference client, in one run.
 
-Usage (``nox -s bench`` does this with a fresh reference virtualenv)::
+Usage (`nox -s bench` does this with a fresh reference virtualenv):
 
     python bench/run.py --reference-python /path/to/ref-venv/bin/python [--only decode]
 
-Both SDKs import as ``i3x``, so every measured client runs in a process of its
-own (``worker.py``) under its own interpreter: this one for ours, the reference
-virtualenv's for ``i3x-client==1.0.0``. Servers run in yet other processes
-(``server.py``) or in this one, never in the measured client's, so that on two
+Both SDKs import as `i3x`, so every measured client runs in a process of its
+own (`worker.py`) under its own interpreter: this one for ours, the reference
+virtualenv's for `i3x-client==1.0.0`. Servers run in yet other processes
+(`server.py`) or in this one, never in the measured client's, so that on two
 cores client and server do not share a GIL. Prints a table per benchmark, then
-the ratios against the goals, and writes ``bench/results/latest.json``;
-``--publish`` also writes ``docs/bench/results.json``, which the documentation
+the ratios against the goals, and writes `bench/results/latest.json`;
+`--publish` also writes `docs/bench/results.json`, which the documentation
 site's Benchmarks page renders (commit it).
 """
 

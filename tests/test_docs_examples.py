@@ -1,6 +1,6 @@
 """Every Python example of the site (README.md and docs/) runs, against the embedded demo plant.
 
-Examples address ``http://localhost:8080`` (where ``i3x demo`` serves); here they
+Examples address `http://localhost:8080` (where `i3x demo` serves); here they
 get a live DemoServer on a free port instead, ticking so that subscriptions see changes.
 """
 
