@@ -1,9 +1,11 @@
-"""Development sessions: ``nox -s tests typecheck lint docs bench``.
+"""Development sessions: `nox -s tests typecheck lint docs bench`.
 
-``tests``, ``typecheck`` and ``lint`` are what CI runs (``nox`` alone runs them);
-``bench`` measures this SDK side by side with the reference client
-``i3x-client==1.0.0``, installed into its own virtualenv because both import as
-``i3x``.
+`tests`, `typecheck` and `lint` are what CI runs (`nox` alone runs them); `docs`
+builds the documentation site into `site/` with `mkdocs build --strict` (the test
+suite builds it too) and runs its examples; `bench` measures this SDK side by side
+with the reference client `i3x-client==1.0.0`, installed into its own virtualenv
+because both import as `i3x` (`nox -s bench -- --publish` updates the site's
+Benchmarks page).
 """
 
 from __future__ import annotations
@@ -27,23 +29,25 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict over src/ and tests/."""
+    """mypy --strict over src/, tests/ and the site's hooks."""
     session.install("-e", ".[dev]")
-    session.run("mypy", "src", "tests")
+    session.run("mypy", "src", "tests", "mkdocs_hooks.py")
 
 
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff lint and format check."""
     session.install("ruff>=0.8")
-    session.run("ruff", "check", "src", "tests", "bench", "noxfile.py")
-    session.run("ruff", "format", "--check", "src", "tests", "bench", "noxfile.py")
+    targets = ["src", "tests", "bench", "noxfile.py", "mkdocs_hooks.py"]
+    session.run("ruff", "check", *targets)
+    session.run("ruff", "format", "--check", *targets)
 
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """Run every Python example of README.md and docs/ against the demo server."""
+    """Build the site into site/ with --strict, then run every Python example in it."""
     session.install("-e", ".[dev]")
+    session.run("mkdocs", "build", "--strict", env={"NO_MKDOCS_2_WARNING": "1"})
     session.run("pytest", "tests/test_docs_examples.py", *session.posargs)
 
 

@@ -1,15 +1,17 @@
 """Speed and memory of this SDK side by side with the reference client, in one run.
 
-Usage (``nox -s bench`` does this with a fresh reference virtualenv)::
+Usage (`nox -s bench` does this with a fresh reference virtualenv):
 
     python bench/run.py --reference-python /path/to/ref-venv/bin/python [--only decode]
 
-Both SDKs import as ``i3x``, so every measured client runs in a process of its
-own (``worker.py``) under its own interpreter: this one for ours, the reference
-virtualenv's for ``i3x-client==1.0.0``. Servers run in yet other processes
-(``server.py``) or in this one, never in the measured client's, so that on two
+Both SDKs import as `i3x`, so every measured client runs in a process of its
+own (`worker.py`) under its own interpreter: this one for ours, the reference
+virtualenv's for `i3x-client==1.0.0`. Servers run in yet other processes
+(`server.py`) or in this one, never in the measured client's, so that on two
 cores client and server do not share a GIL. Prints a table per benchmark, then
-the ratios against the goals, and writes ``bench/results/latest.json``.
+the ratios against the goals, and writes `bench/results/latest.json`;
+`--publish` also writes `docs/bench/results.json`, which the documentation
+site's Benchmarks page renders (commit it).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ import payload
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "latest.json"
+PUBLISHED = HERE.parent / "docs" / "bench" / "results.json"
 MB = 1024 * 1024
 
 
@@ -629,7 +632,14 @@ def main() -> int:
     parser.add_argument(
         "--output", type=Path, default=RESULTS, help="where to write the JSON results"
     )
+    parser.add_argument(
+        "--publish",
+        action="store_true",
+        help=f"also write the results to {PUBLISHED.relative_to(HERE.parent)} for the documentation site",
+    )
     args = parser.parse_args()
+    if args.publish and args.only:
+        parser.error("--publish needs every benchmark: leave out --only")
 
     ours_v, ref_v = versions(sys.executable), versions(args.reference_python)
     if ref_v["i3x"] == ours_v["i3x"]:
@@ -640,6 +650,11 @@ def main() -> int:
     results: dict[str, Any] = {
         "when": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
+        # What produced these figures, for the page that shows them (the reference
+        # interpreter's path is this machine's, so it is left out).
+        "command": _command(sys.argv[1:]),
+        # The machine is shared: the load around the run says how much to trust it.
+        "load_average": {"start": os.getloadavg()},
         "versions": {"ours": ours_v, "reference": ref_v},
         "benchmarks": {},
     }
@@ -659,12 +674,29 @@ def main() -> int:
             results["benchmarks"][name] = BENCHMARKS[name](ctx)
             results["benchmarks"][name]["bench_seconds"] = time.perf_counter() - t0
     summary(ctx)
+    results["load_average"]["end"] = os.getloadavg()
     results["checks"] = [asdict(c) for c in ctx.checks]
     results["notes"] = ctx.notes
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(results, indent=2))
-    print(f"\nresults: {args.output}")
+    outputs = [args.output, *([PUBLISHED] if args.publish else [])]
+    for output in outputs:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(json.dumps(results, indent=2) + "\n")
+        print(f"\nresults: {output}")
     return 0
+
+
+def _command(argv: list[str]) -> str:
+    """The command line of this run, without this machine's reference interpreter path."""
+    hidden = "<reference venv>/bin/python"
+    shown: list[str] = []
+    for arg in argv:
+        if shown and shown[-1] == "--reference-python":
+            shown.append(hidden)
+        elif arg.startswith("--reference-python="):
+            shown.append(f"--reference-python={hidden}")
+        else:
+            shown.append(arg)
+    return " ".join(["python", "bench/run.py", *shown])
 
 
 if __name__ == "__main__":

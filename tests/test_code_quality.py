@@ -1,5 +1,5 @@
-"""The bar every change meets: ruff (lint and format) and mypy --strict over src/ and tests/,
-and pyright over typed user code.
+"""The bar every change meets: ruff (lint and format) and mypy --strict over src/, tests/ and the
+site's hooks, and pyright over typed user code.
 
 Run as tests so that the README's test command and CI enforce them from a clean clone.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGETS = ["src", "tests", "noxfile.py"]
+TARGETS = ["src", "tests", "noxfile.py", "mkdocs_hooks.py"]
 
 
 def _run(*command: str) -> subprocess.CompletedProcess[str]:
@@ -42,7 +42,7 @@ def test_ruff_format() -> None:
 
 
 def test_mypy_strict() -> None:
-    result = _run(sys.executable, "-m", "mypy", "src", "tests")
+    result = _run(sys.executable, "-m", "mypy", "src", "tests", "mkdocs_hooks.py")
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -1,6 +1,6 @@
-"""Every Python example in README.md and docs/ runs, against the embedded demo plant.
+"""Every Python example of the site (README.md and docs/) runs, against the embedded demo plant.
 
-Examples address ``http://localhost:8080`` (where ``i3x demo`` serves); here they
+Examples address `http://localhost:8080` (where `i3x demo` serves); here they
 get a live DemoServer on a free port instead, ticking so that subscriptions see changes.
 """
 
@@ -15,16 +15,19 @@ import pytest
 from i3x.testing import DemoServer
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+DOCS = ROOT / "docs"
+# Every page of the site: the README is its home page, docs/ holds the rest.
+DOCUMENTS = [ROOT / "README.md", *sorted(DOCS.rglob("*.md"))]
 BLOCK = re.compile(r"```python\n(.*?)```", re.DOTALL)
 
 
 def _examples() -> Iterator[object]:
     for document in DOCUMENTS:
+        name = document.relative_to(DOCS if document.is_relative_to(DOCS) else ROOT)
         for number, match in enumerate(BLOCK.finditer(document.read_text()), start=1):
             code = match.group(1)
             if "# not run" not in code:
-                where = f"{document.name}:{number}"
+                where = f"{name}:{number}"
                 yield pytest.param(where, code, id=where)
 
 

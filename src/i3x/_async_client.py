@@ -411,6 +411,15 @@ class AsyncClient(BaseClient):
         the same ``max_depth``) are merged into one ``POST /objects/value``, so
         fifty reads in flight cost one round trip. Each caller still gets its own
         value or its own error.
+
+        Args:
+            element_id: The element to read.
+            max_depth: How deep to read a composition: 1 reads only the element, N reads
+                N levels of components (into `children`), 0 reads every level.
+
+        Raises:
+            NotFoundError: No such element.
+            ValueError: `element_id` is empty or `max_depth` negative (before any request).
         """
         key = check_id(element_id, "element_id")
         depth = check_depth(max_depth)
@@ -422,7 +431,16 @@ class AsyncClient(BaseClient):
     async def get_values(
         self, element_ids: Iterable[str], max_depth: int = 1
     ) -> dict[str, LastKnownValue]:
-        """Current values by element id, in request order; batches are sent concurrently."""
+        """Current values by element id, in request order; batches are sent concurrently.
+
+        Args:
+            element_ids: The elements to read (a list, not a lone string).
+            max_depth: How deep to read compositions: 1 reads only the elements, N reads
+                N levels of components (into `children`), 0 reads every level.
+
+        Raises:
+            BulkError: Some ids failed; `.results` holds the others' values.
+        """
         return await self._run(self._get_values(element_ids, max_depth))
 
     async def get_history(

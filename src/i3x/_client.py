@@ -353,10 +353,16 @@ class Client(BaseClient):
     # -------------------------------------------------------------------- values
 
     def get_value(self, element_id: str, max_depth: int = 1) -> LastKnownValue:
-        """The current value of an element (``max_depth``: 1 = only it, N levels, 0 = all).
+        """The current value of an element.
+
+        Args:
+            element_id: The element to read.
+            max_depth: How deep to read a composition: 1 reads only the element, N reads
+                N levels of components (into `children`), 0 reads every level.
 
         Raises:
             NotFoundError: No such element.
+            ValueError: `element_id` is empty or `max_depth` negative (before any request).
         """
         return self._run(self._get_value(element_id, max_depth))
 
@@ -364,6 +370,11 @@ class Client(BaseClient):
         self, element_ids: Iterable[str], max_depth: int = 1
     ) -> dict[str, LastKnownValue]:
         """Current values by element id, in request order.
+
+        Args:
+            element_ids: The elements to read (a list, not a lone string).
+            max_depth: How deep to read compositions: 1 reads only the elements, N reads
+                N levels of components (into `children`), 0 reads every level.
 
         Raises:
             BulkError: Some ids failed; ``.results`` holds the others' values.
