@@ -1,12 +1,14 @@
 """i3x: the typed Python SDK for i3X servers (CESMII's Industrial Information Interface eXchange).
 
-Quick start::
+Quick start:
 
-    import i3x
+```python
+import i3x
 
-    with i3x.Client("http://localhost:8080") as client:
-        value = client.get_value("pump-101-flow")
-        print(value.value, value.quality, value.timestamp)
+with i3x.Client("http://localhost:8080") as client:
+    value = client.get_value("pump-101-flow")
+    print(value.value, value.quality, value.timestamp)
+```
 """
 
 import contextlib as _contextlib

@@ -1,6 +1,6 @@
-"""The asyncio client: :class:`AsyncClient` drives the shared flows with awaited sends.
+"""The asyncio client: `AsyncClient` drives the shared flows with awaited sends.
 
-Its public surface is :class:`~i3x.Client`'s, method for method (a test keeps
+Its public surface is `Client`'s, method for method (a test keeps
 them in step); each method's full documentation is on the sync client.
 """
 
@@ -75,27 +75,29 @@ _T = TypeVar("_T")
 
 
 class AsyncClient(BaseClient):
-    """An asyncio client for an i3X server: :class:`~i3x.Client` with ``await``.
+    """An asyncio client for an i3X server: [`Client`][i3x.Client] with `await`.
 
-    Usage::
+    Usage:
 
-        async with i3x.AsyncClient("http://localhost:8080") as client:
-            value = await client.get_value("pump-101-flow")
+    ```python
+    async with i3x.AsyncClient("http://localhost:8080") as client:
+        value = await client.get_value("pump-101-flow")
+    ```
 
-    Takes the same arguments as :class:`~i3x.Client`; ``transport`` is an
-    ``httpx.AsyncBaseTransport``. Bulk reads split into batches are sent
-    ``max_concurrency`` at a time over one connection pool.
+    Takes the same arguments as [`Client`][i3x.Client]; `transport` is an
+    `httpx.AsyncBaseTransport`. Bulk reads split into batches are sent
+    `max_concurrency` at a time over one connection pool.
 
     Event loops: a client may be used from one event loop after another, such as
-    two ``asyncio.run()`` calls. Its connection pool belongs to the loop it was
-    made on and is closed when that loop shuts down (``asyncio.run()`` does that;
-    a loop closed by hand must first run ``loop.shutdown_asyncgens()``, or its
+    two `asyncio.run()` calls. Its connection pool belongs to the loop it was
+    made on and is closed when that loop shuts down (`asyncio.run()` does that;
+    a loop closed by hand must first run `loop.shutdown_asyncgens()`, or its
     sockets are left to the garbage collector); the next loop gets a new one.
-    The connection (``server_info``), the subscriptions this client created
+    The connection (`server_info`), the subscriptions this client created
     and their acknowledgements carry over. Subscription deliveries do not: their
-    tasks end with their loop, so callbacks and ``async for`` stop there. On the
-    new loop, :meth:`start_stream` resumes one, :meth:`sync_subscription` polls it,
-    and :meth:`unsubscribe`, :meth:`stop_stream` and :meth:`disconnect` forget the
+    tasks end with their loop, so callbacks and `async for` stop there. On the
+    new loop, [`start_stream()`][i3x.AsyncClient.start_stream] resumes one, [`sync_subscription()`][i3x.AsyncClient.sync_subscription] polls it,
+    and [`unsubscribe()`][i3x.AsyncClient.unsubscribe], [`stop_stream()`][i3x.AsyncClient.stop_stream] and [`disconnect()`][i3x.AsyncClient.disconnect] forget the
     ended delivery without waiting for it. Use the client from one loop at a time.
     """
 
@@ -133,11 +135,11 @@ class AsyncClient(BaseClient):
     def _local_pool(self) -> Pool:
         """The pool, emptied first when it was built on another event loop than this one.
 
-        An ``httpx.AsyncClient``'s connections, the gate (a semaphore) and the
+        An `httpx.AsyncClient`'s connections, the gate (a semaphore) and the
         coalescer's futures all belong to the loop they were made on: used from the
-        next ``asyncio.run()`` they fail with "Event loop is closed". The ended loop
-        closed its connections as it shut down (:func:`_closes_with_loop`); what is
-        not loop-bound (connection, subscriptions, acknowledgements) is in ``_state``.
+        next `asyncio.run()` they fail with "Event loop is closed". The ended loop
+        closed its connections as it shut down (`_closes_with_loop()`); what is
+        not loop-bound (connection, subscriptions, acknowledgements) is in `_state`.
         """
         pool = self._pool
         loop = asyncio.get_running_loop()
@@ -280,7 +282,7 @@ class AsyncClient(BaseClient):
         max_retries: int | None = None,
         batch_size: int | None = None,
     ) -> Self:
-        """A view of this client with other request options (see :meth:`Client.with_options`)."""
+        """A view of this client with other request options (see [`Client.with_options()`][i3x.Client.with_options])."""
         clone: Self = self._copy_with(timeout, max_retries, batch_size)
         return clone
 
@@ -288,17 +290,17 @@ class AsyncClient(BaseClient):
 
     @property
     def is_connected(self) -> bool:
-        """Whether :meth:`connect` succeeded and :meth:`disconnect` has not been called."""
+        """Whether [`connect()`][i3x.AsyncClient.connect] succeeded and [`disconnect()`][i3x.AsyncClient.disconnect] has not been called."""
         return self._state.api_root is not None
 
     async def connect(self) -> ServerInfo:
-        """Connect: read ``GET /info`` (see :meth:`Client.connect`)."""
+        """Connect: read `GET /info` (see [`Client.connect()`][i3x.Client.connect])."""
         return await self._connect(stacklevel=3)
 
     async def disconnect(self) -> None:
         """Stop every subscription's delivery and close the connection pool.
 
-        ``aclose()`` and ``close()`` are the same coroutine, for code that expects those names.
+        `aclose()` and `close()` are the same coroutine, for code that expects those names.
         """
         with self._state.lock:
             deliveries = dict(self._state.deliveries)
@@ -337,7 +339,7 @@ class AsyncClient(BaseClient):
     # --------------------------------------------------------------- exploration
 
     async def get_info(self) -> ServerInfo:
-        """Read ``GET /info`` again."""
+        """Read `GET /info` again."""
         return await self._run(self._get_info())
 
     async def get_namespaces(self) -> list[Namespace]:
@@ -349,7 +351,7 @@ class AsyncClient(BaseClient):
         return await self._run(self._get_object_types(namespace_uri))
 
     async def query_object_types(self, element_ids: Iterable[str]) -> list[ObjectType]:
-        """Object types by id, in request order (raises :class:`~i3x.BulkError` on failures)."""
+        """Object types by id, in request order (raises [`BulkError`][i3x.BulkError] on failures)."""
         return await self._run(self._query_object_types(element_ids))
 
     async def get_relationship_types(
@@ -359,7 +361,7 @@ class AsyncClient(BaseClient):
         return await self._run(self._get_relationship_types(namespace_uri))
 
     async def query_relationship_types(self, element_ids: Iterable[str]) -> list[RelationshipType]:
-        """Relationship types by id, in request order (raises :class:`~i3x.BulkError` on failures)."""
+        """Relationship types by id, in request order (raises [`BulkError`][i3x.BulkError] on failures)."""
         return await self._run(self._query_relationship_types(element_ids))
 
     async def get_objects(
@@ -374,9 +376,9 @@ class AsyncClient(BaseClient):
         return await self._run(self._get_objects(type_id, include_metadata, root, type_element_id))
 
     async def get_object(self, element_id: str, include_metadata: bool = False) -> ObjectInstance:
-        """One object (raises :class:`~i3x.NotFoundError` if unknown).
+        """One object (raises [`NotFoundError`][i3x.NotFoundError] if unknown).
 
-        Concurrent calls are merged into one bulk request (see :meth:`get_value`).
+        Concurrent calls are merged into one bulk request (see [`get_value()`][i3x.AsyncClient.get_value]).
         """
         key = check_id(element_id, "element_id")
         meta = check_bool(include_metadata, "include_metadata")
@@ -388,7 +390,7 @@ class AsyncClient(BaseClient):
     async def list_objects(
         self, element_ids: Iterable[str], include_metadata: bool = False
     ) -> list[ObjectInstance]:
-        """Objects by id, in request order (raises :class:`~i3x.BulkError` on failures)."""
+        """Objects by id, in request order (raises [`BulkError`][i3x.BulkError] on failures)."""
         return await self._run(self._list_objects(element_ids, include_metadata))
 
     async def get_related_objects(
@@ -407,8 +409,8 @@ class AsyncClient(BaseClient):
     async def get_value(self, element_id: str, max_depth: int = 1) -> LastKnownValue:
         """The current value of an element.
 
-        i3X reads are bulk: concurrent ``get_value()`` calls on one client (with
-        the same ``max_depth``) are merged into one ``POST /objects/value``, so
+        i3X reads are bulk: concurrent `get_value()` calls on one client (with
+        the same `max_depth`) are merged into one `POST /objects/value`, so
         fifty reads in flight cost one round trip. Each caller still gets its own
         value or its own error.
 
@@ -472,15 +474,15 @@ class AsyncClient(BaseClient):
         quality: str | None = None,
         timestamp: datetime | str | None = None,
     ) -> None:
-        """Write the current value of an element (an :class:`~i3x.VQT` is written as a VQT)."""
+        """Write the current value of an element (an [`VQT`][i3x.VQT] is written as a VQT)."""
         await self._run(self._update_value(element_id, value, quality, timestamp))
 
     async def update_values(self, updates: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
-        """Write many current values in one request (raises :class:`~i3x.BulkError` on failures)."""
+        """Write many current values in one request (raises [`BulkError`][i3x.BulkError] on failures)."""
         await self._run(self._update_values(updates))
 
     async def update_history(self, element_id: str, value: Any) -> None:
-        """Write historical values: a :class:`~i3x.VQT` with timestamp, or a list of them."""
+        """Write historical values: a [`VQT`][i3x.VQT] with timestamp, or a list of them."""
         await self._run(self._update_history(element_id, value))
 
     # ---------------------------------------------------- subscriptions (requests)
@@ -595,7 +597,7 @@ class AsyncClient(BaseClient):
         stream_idle_timeout: float | None = None,
         buffer_size: int = 1000,
     ) -> AsyncIterator[AsyncSubscriptionStream]:
-        """A subscription in pull form: ``async for`` its changes and notices.
+        """A subscription in pull form: `async for` its changes and notices.
 
         The subscription is deleted when the block ends.
         """
@@ -650,7 +652,7 @@ class AsyncClient(BaseClient):
     def _ended(delivery: Delivery) -> bool:
         """Whether a delivery's task belongs to another event loop than the running one.
 
-        That loop ended (``asyncio.run()`` cancelled the task) or is not running: the
+        That loop ended (`asyncio.run()` cancelled the task) or is not running: the
         task delivers nothing, and waiting for it would hang.
         """
         return delivery.api._pool.loop is not asyncio.get_running_loop()
@@ -677,9 +679,9 @@ class AsyncClient(BaseClient):
 
 
 async def _closes_with_loop(http: httpx.AsyncClient) -> AsyncGenerator[None, None]:
-    """Keep ``http`` until the event loop this generator first ran on shuts down, then close it.
+    """Keep `http` until the event loop this generator first ran on shuts down, then close it.
 
-    An async generator, because ``asyncio.run()`` (and ``asyncio.Runner``, anyio,
+    An async generator, because `asyncio.run()` (and `asyncio.Runner`, anyio,
     pytest's runners) closes every unfinished async generator of its loop before
     closing the loop: the last moment the pool's connections can be closed on the
     loop they belong to. Closing them needs that loop; left open, the garbage

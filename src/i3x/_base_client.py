@@ -1,7 +1,7 @@
 """Everything the sync and async clients share: configuration, state and every operation.
 
 An operation is written once, as a generator (a *flow*) that yields the
-requests it needs (:class:`~i3x._wire.Call`, or a :class:`Batch` of them) and
+requests it needs (`Call`, or a `Batch` of them) and
 receives their parsed results; errors are thrown back into it. The sync client
 drives flows with blocking sends, the async client with awaited ones (sending a
 batch's calls concurrently): the two differ only where they wait.
@@ -127,9 +127,9 @@ Timeout = float | httpx.Timeout | None
 
 
 class NotGiven:
-    """The default of :meth:`with_options` arguments: unlike ``None``, it means "unchanged".
+    """The default of `with_options()` arguments: unlike `None`, it means "unchanged".
 
-    ``timeout=None`` has to stay free to mean "no timeout", as it does for the client.
+    `timeout=None` has to stay free to mean "no timeout", as it does for the client.
     """
 
     def __bool__(self) -> bool:
@@ -147,14 +147,14 @@ class Batch:
     """Several calls of one operation that may be sent concurrently.
 
     The flow receives one outcome per call, in order: its result, or the
-    :class:`~i3x.I3XError` it raised.
+    `I3XError` it raised.
     """
 
     calls: tuple[Call[Any], ...]
 
 
 class Connected:
-    """A step that only waits for the connection: the flow reads ``server_info`` next.
+    """A step that only waits for the connection: the flow reads `server_info` next.
 
     Drivers check arguments (run a flow to its first step) before they connect,
     so a flow that depends on what the server is yields this first.
@@ -184,7 +184,7 @@ def first_step(flow: Flow[Any]) -> Step | Done:
 
 @dataclass(frozen=True)
 class Options:
-    """Per-client settings that :meth:`with_options` can override per call."""
+    """Per-client settings that `with_options()` can override per call."""
 
     timeout: httpx.Timeout
     max_retries: int
@@ -195,7 +195,7 @@ class Options:
 class SyncResult(list[SyncBatch]):
     """The batches a sync returned, oldest first, and what the server said about them.
 
-    A list, so it reads as the seed API's answer; :attr:`gap` tells when the
+    A list, so it reads as the seed API's answer; [`gap`][i3x.SyncResult.gap] tells when the
     server's queue overflowed (HTTP 206) and which sequence numbers were lost.
     """
 
@@ -210,7 +210,7 @@ class SyncResult(list[SyncBatch]):
         self.response_detail = response_detail
         """The server's detail on the answer (for a 206, why updates were dropped)."""
         self.gap = gap
-        """The lost updates when the server's queue overflowed, else ``None``."""
+        """The lost updates when the server's queue overflowed, else `None`."""
 
     @property
     def updates(self) -> list[ValueChange]:
@@ -219,7 +219,7 @@ class SyncResult(list[SyncBatch]):
 
     @property
     def last_sequence_number(self) -> int | None:
-        """The highest sequence number returned, or ``None`` when no batch came."""
+        """The highest sequence number returned, or `None` when no batch came."""
         return max((b.sequence_number for b in self), default=None)
 
 
@@ -235,7 +235,7 @@ class SubscriptionRecord:
 
 @dataclass
 class ClientState:
-    """Mutable state shared by a client and its :meth:`with_options` copies."""
+    """Mutable state shared by a client and its `with_options()` copies."""
 
     api_root: str | None = None
     server_info: ServerInfo | None = None
@@ -256,9 +256,9 @@ class ClientState:
 
 @dataclass
 class Pool:
-    """The pooled ``httpx.Client`` or ``httpx.AsyncClient`` of a client, created on first use.
+    """The pooled `httpx.Client` or `httpx.AsyncClient` of a client, created on first use.
 
-    Shared with :meth:`with_options` views, so that they use one connection pool.
+    Shared with `with_options()` views, so that they use one connection pool.
     """
 
     http: Any = None
@@ -267,9 +267,9 @@ class Pool:
     coalescer: Any = None
     """The async client's merger of concurrent single-element reads."""
     loop: Any = None
-    """The event loop the async client's ``http``, ``gate`` and ``coalescer`` belong to."""
+    """The event loop the async client's `http`, `gate` and `coalescer` belong to."""
     closer: Any = None
-    """The async generator that closes ``http`` when ``loop`` shuts down."""
+    """The async generator that closes `http` when `loop` shuts down."""
 
 
 _VERSION_SEGMENT: Final = ("/v1", "/v2", "/v0")
@@ -299,7 +299,7 @@ def _looks_like_namespaces(response: httpx.Response) -> bool:
 
 def _url_problem(reason: str) -> str:
     """What is wrong with an unparseable URL, without quoting the parser: it may quote
-    a password (``http://user:pa/ss@host`` reads as the port ``pa``)."""
+    a password (`http://user:pa/ss@host` reads as the port `pa`)."""
     reason = reason.lower()
     if "port" in reason:
         return "its port is not a number from 0 to 65535"
@@ -311,9 +311,9 @@ def _url_problem(reason: str) -> str:
 
 
 def _parse_base_url(base_url: str) -> tuple[str, tuple[str, str] | None, list[tuple[str, str]]]:
-    """The URL to show, the credentials and the query parameters of ``base_url``.
+    """The URL to show, the credentials and the query parameters of `base_url`.
 
-    ``user:password@`` becomes Basic auth and a query (an API gateway's ``?code=``)
+    `user:password@` becomes Basic auth and a query (an API gateway's `?code=`)
     default parameters of every request: neither then shows in repr, errors or logs,
     and paths are joined before the query instead of after it.
     """
@@ -342,7 +342,7 @@ def _parse_base_url(base_url: str) -> tuple[str, tuple[str, str] | None, list[tu
 
 
 def _check_auth(auth: object) -> Auth | None:
-    """What httpx takes as ``auth=``, checked now: httpx's own error quotes the value."""
+    """What httpx takes as `auth=`, checked now: httpx's own error quotes the value."""
     if auth is None or isinstance(auth, httpx.Auth):
         return auth
     if isinstance(auth, tuple):
@@ -503,15 +503,15 @@ def _batched(items: Sequence[_T], size: int) -> list[list[_T]]:
 
 
 class BaseClient:
-    """Configuration, state and the operations shared by :class:`~i3x.Client` and
-    :class:`~i3x.AsyncClient`; holds no connection itself."""
+    """Configuration, state and the operations shared by `Client` and
+    `AsyncClient`; holds no connection itself."""
 
     _state: ClientState
     _options: Options
     _sleep: Callable[[float], Any]
-    """How the client waits between retries (``time.sleep`` or ``asyncio.sleep``)."""
+    """How the client waits between retries (`time.sleep` or `asyncio.sleep`)."""
     _transport_type: ClassVar[type[Any]] = object
-    """What ``transport=`` must be: an ``httpx.BaseTransport`` or an ``httpx.AsyncBaseTransport``."""
+    """What `transport=` must be: an `httpx.BaseTransport` or an `httpx.AsyncBaseTransport`."""
 
     def __init__(
         self,
@@ -599,8 +599,8 @@ class BaseClient:
     def _http_settings(self) -> dict[str, Any]:
         """The arguments of every httpx client this client opens.
 
-        ``verify=True`` becomes one SSL context, made on first use and then shared (the
-        dict is shared with ``with_options()`` views and delivery pools too): httpx would
+        `verify=True` becomes one SSL context, made on first use and then shared (the
+        dict is shared with `with_options()` views and delivery pools too): httpx would
         load the CA bundle again for each client, about 10 ms, at every subscribe.
         """
         kwargs = self._http_kwargs
@@ -641,14 +641,14 @@ class BaseClient:
     def base_url(self) -> str:
         """The base URL given to the client, without credentials or query.
 
-        A query in the given URL (such as an API gateway's ``?code=``) is sent with
-        every request, but not shown here, in ``repr()``, errors or logs.
+        A query in the given URL (such as an API gateway's `?code=`) is sent with
+        every request, but not shown here, in `repr()`, errors or logs.
         """
         return self._base_url
 
     @property
     def api_url(self) -> str | None:
-        """The API root in use (``base_url`` or ``base_url + "/v1"``), once connected."""
+        """The API root in use (`base_url` or `base_url + "/v1"`), once connected."""
         return self._state.api_root
 
     @property
@@ -658,7 +658,7 @@ class BaseClient:
 
     @property
     def server_info(self) -> ServerInfo | None:
-        """What ``GET /info`` said at :meth:`connect`, or ``None`` before."""
+        """What `GET /info` said at `connect()`, or `None` before."""
         return self._state.server_info
 
     @property
@@ -689,7 +689,7 @@ class BaseClient:
 
     @property
     def on_connect(self) -> Callable[..., Any] | None:
-        """Called as ``on_connect(client)`` after a successful connection."""
+        """Called as `on_connect(client)` after a successful connection."""
         return self._callback("on_connect")
 
     @on_connect.setter
@@ -698,7 +698,7 @@ class BaseClient:
 
     @property
     def on_disconnect(self) -> Callable[..., Any] | None:
-        """Called as ``on_disconnect(client)`` after disconnection."""
+        """Called as `on_disconnect(client)` after disconnection."""
         return self._callback("on_disconnect")
 
     @on_disconnect.setter
@@ -707,7 +707,7 @@ class BaseClient:
 
     @property
     def on_value_change(self) -> Callable[..., Any] | None:
-        """Called as ``on_value_change(client, change)`` for each subscribed change."""
+        """Called as `on_value_change(client, change)` for each subscribed change."""
         return self._callback("on_value_change")
 
     @on_value_change.setter
@@ -716,7 +716,7 @@ class BaseClient:
 
     @property
     def on_subscribe(self) -> Callable[..., Any] | None:
-        """Called as ``on_subscribe(client, subscription)`` after ``subscribe()``."""
+        """Called as `on_subscribe(client, subscription)` after `subscribe()`."""
         return self._callback("on_subscribe")
 
     @on_subscribe.setter
@@ -725,7 +725,7 @@ class BaseClient:
 
     @property
     def on_error(self) -> Callable[..., Any] | None:
-        """Called as ``on_error(client, error)`` for stream and subscription errors and gap notices."""
+        """Called as `on_error(client, error)` for stream and subscription errors and gap notices."""
         return self._callback("on_error")
 
     @on_error.setter
@@ -738,7 +738,7 @@ class BaseClient:
         return self._options.max_retries > 0 and should_retry(exc, idempotent=call.idempotent)
 
     def _retry_args(self, call: Call[Any]) -> dict[str, Any]:
-        """Keyword arguments for the client's tenacity loop over ``call``'s attempts."""
+        """Keyword arguments for the client's tenacity loop over `call`'s attempts."""
         return retry_args(
             max_retries=self._options.max_retries, idempotent=call.idempotent, sleep=self._sleep
         )
@@ -883,7 +883,7 @@ class BaseClient:
     ) -> Flow[tuple[list[tuple[str, Any]], ResponseDetail | None]]:
         """Send a bulk request (in batches) and pair every key with its result.
 
-        Raises :class:`~i3x.BulkError` with every item when any item failed.
+        Raises `BulkError` with every item when any item failed.
         """
         chunks = _batched(keys, self._options.batch_size) if batch else [list(keys)]
 
@@ -1048,7 +1048,7 @@ class BaseClient:
     def _objects_by_id(
         self, ids: list[str], include_metadata: bool
     ) -> Flow[tuple[list[tuple[str, Any]], ResponseDetail | None]]:
-        """``POST /objects/list`` for checked ids, in batches."""
+        """`POST /objects/list` for checked ids, in batches."""
         return self._bulk(
             "/objects/list",
             ids,
@@ -1160,8 +1160,8 @@ class BaseClient:
     ) -> dict[str, Any]:
         """The wire VQT for a write.
 
-        An :class:`~i3x.VQT` is written as the VQT it is; anything else (a number,
-        a string, a dict such as ``{"temperature": 72.5}``...) is the value itself.
+        An `VQT` is written as the VQT it is; anything else (a number,
+        a string, a dict such as `{"temperature": 72.5}`...) is the value itself.
         """
         if isinstance(value, VQT):
             body: dict[str, Any] = {"value": value.value, "quality": value.quality}
@@ -1516,7 +1516,7 @@ class BaseClient:
                 raise
 
     def _subscription_model(self, sub_id: str, delivery: Any = None) -> Subscription:
-        """A :class:`~i3x.Subscription` from what this client knows, without a request."""
+        """A `Subscription` from what this client knows, without a request."""
         server_id = delivery.server_id if delivery is not None else sub_id
         with self._state.lock:
             record = self._state.subscriptions.get(server_id)
@@ -1535,7 +1535,7 @@ class BaseClient:
 
     def _final_acks(self, deliveries: Iterable[Any]) -> list[Flow[SyncResult]]:
         """Syncs that tell the server what stopped sync-mode deliveries handed out since their
-        last sync, so that a later client with the same ``client_id`` resumes exactly there.
+        last sync, so that a later client with the same `client_id` resumes exactly there.
 
         Their answers are dropped: what they return was not delivered and stays queued.
         """
@@ -1634,7 +1634,7 @@ class BaseClient:
         return delivery.server_id if delivery is not None else key
 
     def _live_facts(self, subscription_id: str) -> dict[str, Any]:
-        """``is_streaming`` and ``queued_updates``, from the delivery machinery."""
+        """`is_streaming` and `queued_updates`, from the delivery machinery."""
         delivery = self._delivery_for(subscription_id)
         if delivery is None:
             return {"is_streaming": False}
@@ -1670,7 +1670,7 @@ class BaseClient:
 
 
 def check_ids_or_subs(value: Any) -> list[Any]:
-    """A non-empty collection of subscription ids or :class:`~i3x.Subscription` objects."""
+    """A non-empty collection of subscription ids or `Subscription` objects."""
     if isinstance(value, str | bytes | Subscription) or not isinstance(value, Iterable):
         raise TypeError(f"subscription_ids must be a list of ids, not {type(value).__name__}")
     items = list(value)
@@ -1680,7 +1680,7 @@ def check_ids_or_subs(value: Any) -> list[Any]:
 
 
 def ensure_subscription_error(exc: BaseException, subscription_id: str) -> SubscriptionError:
-    """Wrap anything into a :class:`~i3x.SubscriptionError` for ``on_error``."""
+    """Wrap anything into a `SubscriptionError` for `on_error`."""
     if isinstance(exc, SubscriptionError):
         return exc
     error = SubscriptionError(str(exc), subscription_id=subscription_id)

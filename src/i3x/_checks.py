@@ -30,7 +30,7 @@ def _type_name(value: object) -> str:
 
 
 def check_id(value: object, name: str) -> str:
-    """A single element or subscription id: a non-empty ``str``."""
+    """A single element or subscription id: a non-empty `str`."""
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a str, not {_type_name(value)}")
     if not value:
@@ -54,7 +54,7 @@ def check_ids(value: object, name: str) -> list[str]:
 
 
 def check_depth(value: object, name: str = "max_depth") -> int:
-    """``maxDepth``: 1 = only this element, N = N levels, 0 = unlimited."""
+    """`maxDepth`: 1 = only this element, N = N levels, 0 = unlimited."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be an int, not {_type_name(value)}")
     if value < 0:
@@ -63,7 +63,7 @@ def check_depth(value: object, name: str = "max_depth") -> int:
 
 
 def check_positive_int(value: object, name: str, *, minimum: int = 1) -> int:
-    """An ``int`` of at least ``minimum``."""
+    """An `int` of at least `minimum`."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be an int, not {_type_name(value)}")
     if value < minimum:
@@ -72,21 +72,21 @@ def check_positive_int(value: object, name: str, *, minimum: int = 1) -> int:
 
 
 def check_bool(value: object, name: str) -> bool:
-    """A ``bool`` (``1`` and ``"yes"`` are refused, they hide mistakes)."""
+    """A `bool` (`1` and `"yes"` are refused, they hide mistakes)."""
     if not isinstance(value, bool):
         raise TypeError(f"{name} must be a bool, not {_type_name(value)}")
     return value
 
 
 def check_optional_str(value: object, name: str) -> str | None:
-    """``None`` or a non-empty ``str``."""
+    """`None` or a non-empty `str`."""
     if value is None:
         return None
     return check_id(value, name)
 
 
 def check_time(value: object, name: str) -> str:
-    """An RFC 3339 UTC timestamp from an aware ``datetime`` or an RFC 3339 string.
+    """An RFC 3339 UTC timestamp from an aware `datetime` or an RFC 3339 string.
 
     Naive datetimes are refused: whether they mean local time or UTC is a guess
     the SDK will not make for a plant's history.
@@ -112,7 +112,7 @@ def check_time(value: object, name: str) -> str:
 
 
 def subscription_key(value: object, name: str = "subscription") -> str:
-    """The id of a :class:`~i3x.Subscription` or an id string."""
+    """The id of a `Subscription` or an id string."""
     if isinstance(value, Subscription):
         return value.subscription_id
     return check_id(value, name)

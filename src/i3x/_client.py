@@ -1,4 +1,4 @@
-"""The synchronous client: :class:`Client` drives the shared flows with blocking sends."""
+"""The synchronous client: `Client` drives the shared flows with blocking sends."""
 
 from __future__ import annotations
 
@@ -68,28 +68,30 @@ _T = TypeVar("_T")
 class Client(BaseClient):
     """A synchronous client for an i3X server.
 
-    Usage::
+    Usage:
 
-        with i3x.Client("http://localhost:8080") as client:
-            print(client.get_value("pump-101-flow").value)
+    ```python
+    with i3x.Client("http://localhost:8080") as client:
+        print(client.get_value("pump-101-flow").value)
+    ```
 
     Args:
-        base_url: The server's base URL, with or without the ``/v1`` prefix.
-        auth: Anything httpx takes as ``auth=``; a ``(user, password)`` tuple is HTTP Basic.
-        timeout: Seconds per request (or an ``httpx.Timeout``); ``None`` waits forever.
-        token: Sent as ``Authorization: Bearer <token>``.
+        base_url: The server's base URL, with or without the `/v1` prefix.
+        auth: Anything httpx takes as `auth=`; a `(user, password)` tuple is HTTP Basic.
+        timeout: Seconds per request (or an `httpx.Timeout`); `None` waits forever.
+        token: Sent as `Authorization: Bearer <token>`.
         headers: More headers for every request.
-        verify: ``True`` (system CAs), ``False`` (test servers only), a CA bundle path,
-            or an ``ssl.SSLContext``.
-        cert: A client certificate for mutual TLS: a path, or ``(certfile, keyfile[, password])``.
-        proxy: A proxy URL or ``httpx.Proxy``.
+        verify: `True` (system CAs), `False` (test servers only), a CA bundle path,
+            or an `ssl.SSLContext`.
+        cert: A client certificate for mutual TLS: a path, or `(certfile, keyfile[, password])`.
+        proxy: A proxy URL or `httpx.Proxy`.
         max_retries: Retries after a failed attempt (default 2; 0 turns retrying off).
         client_id: The id that scopes subscriptions (a random one by default).
         batch_size: Element ids per request when a bulk read is split.
         max_concurrency: Batches sent at once (used by the async client).
         limits: The connection pool's limits.
         follow_redirects: Follow HTTP redirects.
-        transport: An ``httpx.BaseTransport`` to send requests through (tests, custom
+        transport: An `httpx.BaseTransport` to send requests through (tests, custom
             networking); subscriptions open their own connections.
         server_profile: How the server takes writes: an `i3x.ServerProfile` or its
             value (`"spec"`, `"bare-value"`, `"per-element"`, `"beta"`). By default
@@ -196,11 +198,13 @@ class Client(BaseClient):
     ) -> Self:
         """A view of this client with other request options, for one call or many.
 
-        It shares the connection pool, the connection and the subscriptions::
+        It shares the connection pool, the connection and the subscriptions:
 
-            client.with_options(timeout=2.0, max_retries=0).get_value("pump-101-flow")
+        ```python
+        client.with_options(timeout=2.0, max_retries=0).get_value("pump-101-flow")
+        ```
 
-        An argument left out keeps the client's setting; ``timeout=None`` turns the
+        An argument left out keeps the client's setting; `timeout=None` turns the
         timeout off (as it does for the client), for a long history read, say.
         """
         clone: Self = self._copy_with(timeout, max_retries, batch_size)
@@ -210,17 +214,17 @@ class Client(BaseClient):
 
     @property
     def is_connected(self) -> bool:
-        """Whether :meth:`connect` succeeded and :meth:`disconnect` has not been called."""
+        """Whether [`connect()`][i3x.Client.connect] succeeded and [`disconnect()`][i3x.Client.disconnect] has not been called."""
         return self._state.api_root is not None
 
     def connect(self) -> ServerInfo:
-        """Connect: read ``GET /info`` and learn the server's version and capabilities.
+        """Connect: read `GET /info` and learn the server's version and capabilities.
 
         A base URL without a version segment is tried as given, then with
-        ``/v1``. Methods connect on first use, so calling this is optional.
+        `/v1`. Methods connect on first use, so calling this is optional.
 
         Returns:
-            What the server said about itself (also in :attr:`server_info`).
+            What the server said about itself (also in [`server_info`][i3x.Client.server_info]).
 
         Raises:
             UnsupportedVersionError: An alpha server: no `/info`, but its API answers.
@@ -233,8 +237,8 @@ class Client(BaseClient):
         """Stop every subscription's delivery and close the connection pool.
 
         Subscriptions stay on the server (it deletes idle ones after its TTL), so a
-        client with the same ``client_id`` can still sync what they queued.
-        ``close()`` is the same method, for code that expects that name.
+        client with the same `client_id` can still sync what they queued.
+        `close()` is the same method, for code that expects that name.
         """
         with self._state.lock:
             deliveries = list(self._state.deliveries.values())
@@ -269,7 +273,7 @@ class Client(BaseClient):
     # --------------------------------------------------------------- exploration
 
     def get_info(self) -> ServerInfo:
-        """Read ``GET /info`` again: spec version, server identity and capabilities."""
+        """Read `GET /info` again: spec version, server identity and capabilities."""
         return self._run(self._get_info())
 
     def get_namespaces(self) -> list[Namespace]:
@@ -284,7 +288,7 @@ class Client(BaseClient):
         """Object types by id, in request order.
 
         Raises:
-            BulkError: Some ids failed; ``.results`` holds the others.
+            BulkError: Some ids failed; `.results` holds the others.
         """
         return self._run(self._query_object_types(element_ids))
 
@@ -296,7 +300,7 @@ class Client(BaseClient):
         """Relationship types by id, in request order.
 
         Raises:
-            BulkError: Some ids failed; ``.results`` holds the others.
+            BulkError: Some ids failed; `.results` holds the others.
         """
         return self._run(self._query_relationship_types(element_ids))
 
@@ -308,9 +312,9 @@ class Client(BaseClient):
         *,
         type_element_id: str | None = None,
     ) -> list[ObjectInstance]:
-        """All objects, or those of one type (``type_id``), or only roots (``root=True``).
+        """All objects, or those of one type (`type_id`), or only roots (`root=True`).
 
-        ``type_element_id`` is the same filter under its i3X 1.0 name.
+        `type_element_id` is the same filter under its i3X 1.0 name.
         """
         return self._run(self._get_objects(type_id, include_metadata, root, type_element_id))
 
@@ -328,7 +332,7 @@ class Client(BaseClient):
         """Objects by id, in request order.
 
         Raises:
-            BulkError: Some ids failed; ``.results`` holds the others.
+            BulkError: Some ids failed; `.results` holds the others.
         """
         return self._run(self._list_objects(element_ids, include_metadata))
 
@@ -340,11 +344,11 @@ class Client(BaseClient):
     ) -> list[RelatedObject]:
         """Objects related to the given ones, over one relationship type or all.
 
-        Each :class:`RelatedObject` is an :class:`ObjectInstance` that also says
-        which relationship led to it (``source_relationship``).
+        Each [`RelatedObject`][i3x.RelatedObject] is an [`ObjectInstance`][i3x.ObjectInstance] that also says
+        which relationship led to it (`source_relationship`).
 
         Raises:
-            BulkError: Some ids failed; ``.results`` holds the others' related objects.
+            BulkError: Some ids failed; `.results` holds the others' related objects.
         """
         return self._run(
             self._get_related_objects(element_ids, relationship_type, include_metadata)
@@ -377,7 +381,7 @@ class Client(BaseClient):
                 N levels of components (into `children`), 0 reads every level.
 
         Raises:
-            BulkError: Some ids failed; ``.results`` holds the others' values.
+            BulkError: Some ids failed; `.results` holds the others' values.
         """
         return self._run(self._get_values(element_ids, max_depth))
 
@@ -388,11 +392,11 @@ class Client(BaseClient):
         end_time: datetime | str | None = None,
         max_depth: int = 1,
     ) -> LastKnownValue:
-        """The history of an element between two times; ``data`` is the series, oldest first.
+        """The history of an element between two times; `data` is the series, oldest first.
 
         Args:
-            start_time: Aware ``datetime`` or RFC 3339 string; ``None`` reads from the start.
-            end_time: Aware ``datetime`` or RFC 3339 string; ``None`` means now (UTC).
+            start_time: Aware `datetime` or RFC 3339 string; `None` reads from the start.
+            end_time: Aware `datetime` or RFC 3339 string; `None` means now (UTC).
 
         Raises:
             NotFoundError: No such element.
@@ -410,7 +414,7 @@ class Client(BaseClient):
         """The histories of several elements, by element id, in request order.
 
         Raises:
-            BulkError: Some ids failed; ``.results`` holds the others' histories.
+            BulkError: Some ids failed; `.results` holds the others' histories.
         """
         return self._run(self._get_histories(element_ids, start_time, end_time, max_depth))
 
@@ -425,10 +429,10 @@ class Client(BaseClient):
     ) -> None:
         """Write the current value of an element.
 
-        ``value`` is written as the value, whatever it is (a number, a string, a
-        dict such as ``{"temperature": 72.5}``), with quality Good and the
-        server's time unless ``quality``/``timestamp`` say otherwise. Pass an
-        :class:`i3x.VQT` to write an explicit value, quality and timestamp.
+        `value` is written as the value, whatever it is (a number, a string, a
+        dict such as `{"temperature": 72.5}`), with quality Good and the
+        server's time unless `quality`/`timestamp` say otherwise. Pass an
+        [`i3x.VQT`][i3x.VQT] to write an explicit value, quality and timestamp.
 
         Raises:
             BadRequestError: The value does not fit the element's type schema.
@@ -437,15 +441,15 @@ class Client(BaseClient):
         self._run(self._update_value(element_id, value, quality, timestamp))
 
     def update_values(self, updates: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
-        """Write many current values in one request (values or :class:`VQT` as in :meth:`update_value`).
+        """Write many current values in one request (values or [`VQT`][i3x.VQT] as in [`update_value()`][i3x.Client.update_value]).
 
         Raises:
-            BulkError: Some writes failed (the others were applied); ``.errors`` says which.
+            BulkError: Some writes failed (the others were applied); `.errors` says which.
         """
         self._run(self._update_values(updates))
 
     def update_history(self, element_id: str, value: Any) -> None:
-        """Write historical values: a :class:`VQT` (with timestamp) or a list of them.
+        """Write historical values: a [`VQT`][i3x.VQT] (with timestamp) or a list of them.
 
         Raises:
             NotSupportedError: The server does not accept history writes.
@@ -461,7 +465,7 @@ class Client(BaseClient):
     def register_items(
         self, subscription_id: str, element_ids: Iterable[str], max_depth: int = 0
     ) -> None:
-        """Monitor elements on a subscription (``max_depth`` as for values; 0 = all components).
+        """Monitor elements on a subscription (`max_depth` as for values; 0 = all components).
 
         Raises:
             BulkError: Some ids could not be registered; the others were.
@@ -498,7 +502,7 @@ class Client(BaseClient):
         return self._run(self._get_subscription(subscription_id))
 
     def delete_subscriptions(self, subscription_ids: Iterable[str]) -> None:
-        """Delete subscriptions on the server (without stopping local delivery; see :meth:`unsubscribe`)."""
+        """Delete subscriptions on the server (without stopping local delivery; see [`unsubscribe()`][i3x.Client.unsubscribe])."""
         self._run(self._delete_subscriptions(subscription_ids))
 
     def sync_subscription(
@@ -510,11 +514,11 @@ class Client(BaseClient):
 
         A plain call acknowledges what the previous call on this subscription
         returned, so you never carry sequence numbers. Pass
-        ``last_sequence_number`` to acknowledge up to a number yourself, or
-        ``-1`` to clear the queue.
+        `last_sequence_number` to acknowledge up to a number yourself, or
+        `-1` to clear the queue.
 
         Returns:
-            The batches, oldest first; ``.gap`` is set when the server dropped updates.
+            The batches, oldest first; `.gap` is set when the server dropped updates.
 
         Raises:
             SubscriptionError: This client is streaming the subscription (stop it first).
@@ -537,27 +541,27 @@ class Client(BaseClient):
     ) -> Subscription:
         """Create a subscription, register the elements and deliver their changes to callbacks.
 
-        Changes go to ``on_value_change(client, change)``, notices (a reconnect, a
-        gap, a re-created subscription) to ``on_error(client, error)``, all on one
+        Changes go to `on_value_change(client, change)`, notices (a reconnect, a
+        gap, a re-created subscription) to `on_error(client, error)`, all on one
         dispatcher thread, in order. Delivery keeps going across dropped
         connections, server restarts and expired subscriptions until
-        :meth:`unsubscribe` or :meth:`disconnect`.
+        [`unsubscribe()`][i3x.Client.unsubscribe] or [`disconnect()`][i3x.Client.disconnect].
 
         Args:
             element_ids: The elements to monitor.
             max_depth: How far below each element changes are followed (0 = all).
             display_name: A friendly name for the subscription.
-            mode: ``"stream"`` (SSE, at most once), ``"sync"`` (polling with
-                acknowledgement, at least once: nothing is lost), or ``"auto"``
+            mode: `"stream"` (SSE, at most once), `"sync"` (polling with
+                acknowledgement, at least once: nothing is lost), or `"auto"`
                 (stream when the server offers it).
             poll_interval: Seconds between syncs that brought nothing (sync mode).
             resync: Read current values again after a reconnect or re-creation, so
                 that state built from changes is whole again.
             stream_idle_timeout: Reconnect a stream that sent nothing for this long
-                (``None``: quiet streams are kept; dead ones are found by TCP keepalive).
+                (`None`: quiet streams are kept; dead ones are found by TCP keepalive).
 
         Returns:
-            The subscription (pass it to :meth:`unsubscribe`).
+            The subscription (pass it to [`unsubscribe()`][i3x.Client.unsubscribe]).
 
         Raises:
             BulkError: Some elements could not be registered (the subscription is deleted).
@@ -604,7 +608,7 @@ class Client(BaseClient):
         """Stop delivering a subscription without deleting it.
 
         In sync mode, updates not yet delivered stay queued on the server for a
-        later :meth:`sync_subscription`.
+        later [`sync_subscription()`][i3x.Client.sync_subscription].
         """
         self._stop_delivery(subscription_key(subscription_id, "subscription_id"))
 
@@ -623,14 +627,16 @@ class Client(BaseClient):
     ) -> Iterator[SubscriptionStream]:
         """A subscription in pull form: iterate over its changes and notices.
 
-        Usage::
+        Usage:
 
-            with client.subscription(["pump-101-flow"], mode="sync") as changes:
-                for change in changes:
-                    if isinstance(change, i3x.ValueChange):
-                        print(change.element_id, change.value)
+        ```python
+        with client.subscription(["pump-101-flow"], mode="sync") as changes:
+            for change in changes:
+                if isinstance(change, i3x.ValueChange):
+                    print(change.element_id, change.value)
+        ```
 
-        Arguments as for :meth:`subscribe`; ``buffer_size`` bounds what is held
+        Arguments as for [`subscribe()`][i3x.Client.subscribe]; `buffer_size` bounds what is held
         between the network and your loop. The subscription is deleted when the
         block ends.
         """

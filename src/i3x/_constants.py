@@ -30,7 +30,7 @@ MAX_RETRY_DELAY: Final = 8.0
 """Exponential backoff with jitter between these bounds (seconds)."""
 
 MAX_RETRY_AFTER: Final = 60.0
-"""A server's ``Retry-After`` is honoured up to this many seconds; beyond it the
+"""A server's `Retry-After` is honoured up to this many seconds; beyond it the
 computed backoff is used, and the final error carries the server's wish."""
 
 RETRYABLE_STATUSES: Final = frozenset({408, 429, 502, 503, 504})
@@ -47,4 +47,4 @@ DEFAULT_MAX_CONCURRENCY: Final = 8
 """Batches of one bulk call the async client sends at once."""
 
 HISTORY_EPOCH: Final = "1970-01-01T00:00:00Z"
-"""``get_history()`` without a start reads from here: all the history there is."""
+"""`get_history()` without a start reads from here: all the history there is."""

@@ -1,37 +1,39 @@
 """The errors the SDK raises; no raw httpx, httpx-sse, tenacity or pydantic exception escapes.
 
-The tree::
+The tree:
 
-    I3XError
-    ├── ConnectionError              the server could not be reached, or the connection broke
-    │   └── TimeoutError             connect, read, write or pool timeout
-    ├── APIStatusError               the server answered with an error status
-    │   ├── BadRequestError          400
-    │   ├── AuthenticationError      401, 403
-    │   ├── NotFoundError            404
-    │   ├── RateLimitError           429
-    │   ├── ServerError              5xx other than 501
-    │   └── NotSupportedError        501: an optional feature the server lacks
-    ├── InvalidServerResponseError   the answer is not an i3X document
-    │   └── ResponseValidationError  ...or does not fit the models
-    ├── UnsupportedVersionError      an alpha server (no ``/info``)
-    ├── ValueValidationError         a value does not fit the type asked for (also a ValueError)
-    ├── BulkError                    one or more items of a multi-element call failed
-    └── SubscriptionError            subscription bookkeeping went wrong
-        ├── StreamError              the SSE stream failed
-        ├── UpdatesLostError         the server dropped updates (a gap notice)
-        └── SubscriptionLostError    the server forgot a subscription; it was re-created
+```text
+I3XError
+├── ConnectionError              the server could not be reached, or the connection broke
+│   └── TimeoutError             connect, read, write or pool timeout
+├── APIStatusError               the server answered with an error status
+│   ├── BadRequestError          400
+│   ├── AuthenticationError      401, 403
+│   ├── NotFoundError            404
+│   ├── RateLimitError           429
+│   ├── ServerError              5xx other than 501
+│   └── NotSupportedError        501: an optional feature the server lacks
+├── InvalidServerResponseError   the answer is not an i3X document
+│   └── ResponseValidationError  ...or does not fit the models
+├── UnsupportedVersionError      an alpha server (no `/info`)
+├── ValueValidationError         a value does not fit the type asked for (also a ValueError)
+├── BulkError                    one or more items of a multi-element call failed
+└── SubscriptionError            subscription bookkeeping went wrong
+    ├── StreamError              the SSE stream failed
+    ├── UpdatesLostError         the server dropped updates (a gap notice)
+    └── SubscriptionLostError    the server forgot a subscription; it was re-created
+```
 
-And one warning: ``InsecureTLSWarning`` (a ``UserWarning``), when a client is made
+And one warning: `InsecureTLSWarning` (a `UserWarning`), when a client is made
 with certificate verification off.
 
-``ConnectionError`` and ``TimeoutError`` keep the names of the seed API (i3x 0.1.0);
-they live in ``i3x`` and do not replace the builtins of the same name. `TimeoutError`
+`ConnectionError` and `TimeoutError` keep the names of the seed API (i3x 0.1.0);
+they live in `i3x` and do not replace the builtins of the same name. `TimeoutError`
 also subclasses the builtin `TimeoutError` (an `OSError`), so that both
 `except i3x.TimeoutError` and `except TimeoutError` catch a timeout of the SDK.
 
-Every error carries ``status_code``, the server's ``title`` and ``detail`` where the
-server gave them, and the request's ``method`` and ``url`` (credentials never appear:
+Every error carries `status_code`, the server's `title` and `detail` where the
+server gave them, and the request's `method` and `url` (credentials never appear:
 they travel in headers, which are not kept).
 """
 
@@ -88,9 +90,9 @@ class I3XError(Exception):
         self.status_code = status_code
         """HTTP status of the answer, when there was one."""
         self.title = title
-        """The server's short title (``responseDetail.title``), when given."""
+        """The server's short title (`responseDetail.title`), when given."""
         self.detail = detail
-        """The server's explanation (``responseDetail.detail``), when given."""
+        """The server's explanation (`responseDetail.detail`), when given."""
         self.method = method
         """HTTP method of the request that failed."""
         self.url = url
@@ -109,7 +111,7 @@ class ConnectionError(I3XError):
     """The server could not be reached, or the connection broke mid-answer."""
 
     reached_server: bool = True
-    """``False`` when the request certainly did not reach the server, so that even a
+    """`False` when the request certainly did not reach the server, so that even a
     write may be sent again."""
     transient: bool = True
     """`False` when trying again cannot help, so that it is not retried: a TLS
@@ -129,7 +131,7 @@ class APIStatusError(I3XError):
     """The server answered with an error status (4xx/5xx)."""
 
     retry_after: float | None = None
-    """Seconds the server asked to wait before trying again (``Retry-After``), if it said."""
+    """Seconds the server asked to wait before trying again (`Retry-After`), if it said."""
 
 
 class BadRequestError(APIStatusError):
@@ -145,7 +147,7 @@ class NotFoundError(APIStatusError):
 
 
 class RateLimitError(APIStatusError):
-    """429: too many requests; retried with the server's ``Retry-After``."""
+    """429: too many requests; retried with the server's `Retry-After`."""
 
 
 class ServerError(APIStatusError):
@@ -153,7 +155,7 @@ class ServerError(APIStatusError):
 
 
 class NotSupportedError(APIStatusError):
-    """501: the server does not offer this optional feature (see ``server_info.capabilities``)."""
+    """501: the server does not offer this optional feature (see `server_info.capabilities`)."""
 
 
 class InvalidServerResponseError(I3XError):
@@ -169,7 +171,7 @@ class ResponseValidationError(InvalidServerResponseError):
 
 
 class UnsupportedVersionError(I3XError):
-    """The server speaks a version of i3X this SDK does not support (alpha: no ``/info``)."""
+    """The server speaks a version of i3X this SDK does not support (alpha: no `/info`)."""
 
 
 class ValueValidationError(I3XError, ValueError):
@@ -199,8 +201,8 @@ class ValueValidationError(I3XError, ValueError):
 class BulkError(I3XError):
     """One or more items of a multi-element call failed.
 
-    Nothing is lost: :attr:`items` holds every item in request order, successes
-    included, and :attr:`errors` maps each failed id to the error it stands for.
+    Nothing is lost: [`items`][i3x.BulkError.items] holds every item in request order, successes
+    included, and [`errors`][i3x.BulkError.errors] maps each failed id to the error it stands for.
     """
 
     def __init__(
@@ -238,10 +240,10 @@ class StreamError(SubscriptionError):
 class UpdatesLostError(SubscriptionError):
     """A gap notice: updates in a known sequence range will never arrive.
 
-    Raised into ``on_error`` and yielded by subscription iterators when the
+    Raised into `on_error` and yielded by subscription iterators when the
     server's queue overflowed (206) or stream sequence numbers jumped.
-    ``first`` and ``last`` bound the lost sequence numbers (both included);
-    either is ``None`` when the server did not say.
+    `first` and `last` bound the lost sequence numbers (both included);
+    either is `None` when the server did not say.
     """
 
     def __init__(

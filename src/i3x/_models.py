@@ -820,7 +820,7 @@ class _Newest:
 
 
 def _unstated_quality(value: Any) -> str:
-    """The quality of a VQT whose server sent ``"quality": null``.
+    """The quality of a VQT whose server sent `"quality": null`.
 
     Such a server vouches for nothing, and i3X lets only Bad or GoodNoData carry a
     null value, so it cannot be Good: with no value it is "no data" (GoodNoData),
@@ -843,7 +843,7 @@ def _vqt_of(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _stated(entries: Any) -> Any:
-    """A list of wire VQTs (a history), each explicit null quality replaced as in :func:`_vqt_of`."""
+    """A list of wire VQTs (a history), each explicit null quality replaced as in `_vqt_of()`."""
     if not isinstance(entries, list):
         return entries
     return [
@@ -886,7 +886,7 @@ def _is_current_value_result(value: Any) -> TypeGuard[Mapping[str, Any]]:
 
 
 def _canonical_value(data: Any) -> Any:
-    """Bring any i3X value shape into the ``{elementId, data, children}`` form."""
+    """Bring any i3X value shape into the `{elementId, data, children}` form."""
     if not isinstance(data, Mapping):
         return data
     if "data" in data:  # the seed's shape (and children made by _children_of)
@@ -1109,8 +1109,8 @@ _VQT_KEYS: Final = frozenset(_VQTWire.__annotations__)
 
 
 def _assemble(cls: type[_M], values: dict[str, Any]) -> _M:
-    """An instance of a model from values that were validated already (``values``
-    becomes its ``__dict__``: pass a dict of its own)."""
+    """An instance of a model from values that were validated already (`values`
+    becomes its `__dict__`: pass a dict of its own)."""
     instance = object.__new__(cls)
     object.__setattr__(instance, "__dict__", values)
     return instance
@@ -1143,7 +1143,7 @@ def _vqt_from_wire(item: Mapping[str, Any]) -> VQT:
 def change_from_wire(
     item: Mapping[str, Any], subscription_id: str | None, sequence_number: int | None
 ) -> ValueChange:
-    """A :class:`ValueChange` from a validated stream item or sync-batch update."""
+    """A `ValueChange` from a validated stream item or sync-batch update."""
     value = item.get("value")
     source: Mapping[str, Any] = value if type(value) is dict and "isComposition" in value else item
     components = source.get("components")

@@ -15,24 +15,26 @@ conftest needed:
     every server it made is stopped when the test ends. `ticking` defaults to False here
     too; pass `ticking=True` for a live plant.
 
-Example::
+Example:
 
-    import httpx
-    from i3x.testing import DemoServer
-
-
-    def test_reads_a_pressure(i3x_server: DemoServer) -> None:
-        i3x_server.set_value("pt-304", 3.4)
-        answer = httpx.post(
-            i3x_server.api_url + "/objects/value", json={"elementIds": ["pt-304"]}
-        ).json()
-        assert answer["results"][0]["result"]["value"] == 3.4
+```python
+import httpx
+from i3x.testing import DemoServer
 
 
-    def test_survives_a_503(i3x_server_factory) -> None:
-        server = i3x_server_factory(token="secret")
-        server.faults.fail_next(status=503, retry_after=1, path="/v1/objects/value")
-        ...
+def test_reads_a_pressure(i3x_server: DemoServer) -> None:
+    i3x_server.set_value("pt-304", 3.4)
+    answer = httpx.post(
+        i3x_server.api_url + "/objects/value", json={"elementIds": ["pt-304"]}
+    ).json()
+    assert answer["results"][0]["result"]["value"] == 3.4
+
+
+def test_survives_a_503(i3x_server_factory) -> None:
+    server = i3x_server_factory(token="secret")
+    server.faults.fail_next(status=503, retry_after=1, path="/v1/objects/value")
+    ...
+```
 
 The plugin is registered by every install of the package, with or without the `server`
 extra, so it lives outside `i3x.testing` (importing a package runs its `__init__`, which

@@ -4,7 +4,7 @@ Retried: connection failures and timeouts (not a failed TLS handshake, which
 fails the same way again), and the statuses 408, 429, 502, 503 and 504. Reads (GET and the read-only POST queries, sync included) are retried
 on all of them; writes and calls that create state only when the request
 cannot have reached the server (it could not connect, or waited for a pool
-slot), since the server may otherwise have applied it. A ``Retry-After`` header
+slot), since the server may otherwise have applied it. A `Retry-After` header
 (seconds or an HTTP date) wins over the computed backoff, up to a cap.
 """
 
@@ -51,7 +51,7 @@ _backoff = wait_exponential(multiplier=INITIAL_RETRY_DELAY, max=MAX_RETRY_DELAY)
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date)."""
+    """Seconds to wait from a `Retry-After` header (delta-seconds or HTTP date)."""
     if value is None:
         return None
     value = value.strip()
@@ -102,7 +102,7 @@ def retry_args(
     idempotent: bool,
     sleep: Callable[[float], None] | Callable[[float], Awaitable[None]],
 ) -> dict[str, Any]:
-    """Keyword arguments for ``tenacity.Retrying`` and ``tenacity.AsyncRetrying``."""
+    """Keyword arguments for `tenacity.Retrying` and `tenacity.AsyncRetrying`."""
     return {
         "stop": stop_after_attempt(max_retries + 1),
         "wait": _wait,
@@ -114,7 +114,7 @@ def retry_args(
 
 
 def raise_if_retryable(response: httpx.Response) -> httpx.Response:
-    """Raise the mapped error for a retryable status, with the server's ``Retry-After``."""
+    """Raise the mapped error for a retryable status, with the server's `Retry-After`."""
     if response.status_code not in RETRYABLE_STATUSES:
         return response
     method, url = request_label(response.request)
@@ -124,11 +124,11 @@ def raise_if_retryable(response: httpx.Response) -> httpx.Response:
 
 
 def replaying(first: I3XError, attempt: Callable[[], _R]) -> Callable[[], _R]:
-    """``attempt`` for tenacity, after a first attempt made without it that failed with ``first``.
+    """`attempt` for tenacity, after a first attempt made without it that failed with `first`.
 
     Most requests succeed at once, and a tenacity loop costs more CPU than a small
     request; so the clients try once on their own and only a retryable failure enters
-    the loop, which sees ``first`` as its attempt 1 (the same waits, logs and count).
+    the loop, which sees `first` as its attempt 1 (the same waits, logs and count).
     """
     pending: list[I3XError] = [first]
 
@@ -143,7 +143,7 @@ def replaying(first: I3XError, attempt: Callable[[], _R]) -> Callable[[], _R]:
 def areplaying(
     first: I3XError, attempt: Callable[[], Awaitable[_R]]
 ) -> Callable[[], Awaitable[_R]]:
-    """:func:`replaying` for ``AsyncRetrying``, which needs a coroutine function."""
+    """`replaying()` for `AsyncRetrying`, which needs a coroutine function."""
     pending: list[I3XError] = [first]
 
     async def again() -> _R:

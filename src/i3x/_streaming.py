@@ -1,13 +1,13 @@
 """Subscription delivery that keeps going: streams, sync polling and recovery.
 
-One asyncio implementation serves both clients. :class:`Delivery` keeps one
+One asyncio implementation serves both clients. `Delivery` keeps one
 subscription's updates flowing into a sink: it streams (SSE) or polls (sync),
 reconnects with backoff (tenacity) after errors and after a clean end of
 stream, drops repeated updates and reports jumps in sequence numbers, re-creates
 a subscription the server forgot (TTL expiry, restart) and can read current
 values again afterwards. The async client runs deliveries as tasks on its own
 loop; the sync client runs them on a private event-loop thread
-(:class:`LoopThread`) and calls its callbacks from one dispatcher thread.
+(`LoopThread`) and calls its callbacks from one dispatcher thread.
 
 Between the network and the consumer sits a bounded buffer. When it is full
 the network side waits (backpressure): a sync-mode subscription then stops
@@ -18,7 +18,7 @@ on the client.
 Dead connections: stream connections use TCP keepalive, so a peer that vanished
 without closing the connection is noticed within about half a minute, while a
 healthy stream that is quiet (one real server sends no heartbeat at all) is
-never torn down. ``stream_idle_timeout`` adds an application-level limit for
+never torn down. `stream_idle_timeout` adds an application-level limit for
 networks that keep dead connections looking alive.
 """
 
@@ -98,11 +98,11 @@ DEFAULT_BUFFER_SIZE: Final = 1000
 STOP_TIMEOUT: Final = 2.0
 
 SYNC_MIN_WAIT: Final = 0.01
-"""The first wait after an empty sync; it doubles up to ``poll_interval``."""
+"""The first wait after an empty sync; it doubles up to `poll_interval`."""
 
 SYNC_DELIVERY_WAIT: Final = 5.0
 """The longest a sync waits for the consumer to take the previous answer (see
-``Delivery._until_delivered``)."""
+`Delivery._until_delivered`)."""
 
 
 def _keepalive_options() -> list[tuple[int, int, int]]:
@@ -134,7 +134,7 @@ class _SwitchToSync(Exception):
 
 
 class Sink(Protocol):
-    """Where a delivery puts what it received; ``put`` waits while the sink is full."""
+    """Where a delivery puts what it received; `put` waits while the sink is full."""
 
     async def put(self, item: Delivered) -> None: ...
 
@@ -169,7 +169,7 @@ class ThreadBuffer:
             await self._space.wait()
 
     def get(self, timeout: float | None = None) -> Delivered | None:
-        """The next item; ``None`` once closed and empty.
+        """The next item; `None` once closed and empty.
 
         Raises:
             TimeoutError: Nothing arrived within `timeout` seconds (`i3x.TimeoutError`).
@@ -214,7 +214,7 @@ class AsyncBuffer:
         await self._queue.put(item)
 
     async def get(self) -> Delivered | None:
-        """The next item; ``None`` once closed."""
+        """The next item; `None` once closed."""
         if self._closed and self._queue.empty():
             return None
         item = await self._queue.get()
@@ -257,7 +257,7 @@ class _Ended(Exception):
 class Delivery:
     """Keeps one subscription's updates flowing from the server into a sink.
 
-    ``user_id`` is the id the user holds; ``server_id`` the one the server knows
+    `user_id` is the id the user holds; `server_id` the one the server knows
     now (they differ once the subscription was re-created).
     """
 
@@ -324,11 +324,11 @@ class Delivery:
         await self.api._close_pool()
 
     def mark_delivered(self, item: Delivered, count: int | None = None) -> None:
-        """Record that ``item`` (or its first ``count`` changes) reached the consumer, so
+        """Record that `item` (or its first `count` changes) reached the consumer, so
         sync mode may acknowledge it.
 
         Called from the consumer's thread; the record lets a later plain
-        ``sync_subscription()`` (after ``stop_stream()``) acknowledge exactly this much.
+        `sync_subscription()` (after `stop_stream()`) acknowledge exactly this much.
         """
         seq = item.seq if count is None else item.acknowledgeable(count)
         if seq is None:
@@ -553,7 +553,7 @@ class Delivery:
             await self._until_delivered(newest)
 
     async def _until_delivered(self, seq: int) -> None:
-        """Wait until the consumer has taken everything up to ``seq``.
+        """Wait until the consumer has taken everything up to `seq`.
 
         A sync acknowledges only what was delivered, and the server answers with all it
         has not seen acknowledged: syncing before the consumer caught up fetches the same
@@ -636,7 +636,7 @@ class Delivery:
             await self._resync()
 
     async def _resync(self) -> None:
-        """Deliver the current values of every monitored element (``resync=True``)."""
+        """Deliver the current values of every monitored element (`resync=True`)."""
         api = self.api
         with api._state.lock:
             record = api._state.subscriptions.get(self.server_id)
@@ -819,7 +819,7 @@ class AsyncDispatcher:
                 self._working.set_result(None)
 
     async def wait_idle(self, timeout: float = STOP_TIMEOUT) -> None:
-        """As :meth:`ThreadDispatcher.wait_idle`: wait for the item being delivered now."""
+        """As `ThreadDispatcher.wait_idle()`: wait for the item being delivered now."""
         working = self._working
         if asyncio.current_task() is not self._task and working is not None:
             await asyncio.wait({working}, timeout=timeout)
@@ -927,7 +927,7 @@ class _PullForm:
 
     @property
     def mode(self) -> Literal["stream", "sync"]:
-        """How updates arrive: ``stream`` or ``sync``."""
+        """How updates arrive: `stream` or `sync`."""
         return self._delivery.mode
 
     def _next_ready(self) -> Event | None:
@@ -949,10 +949,10 @@ class _PullForm:
 class SubscriptionStream(_PullForm):
     """The pull form of a subscription (sync): iterate to receive its events in order.
 
-    Yields :class:`~i3x.ValueChange` objects and, when something could not be
-    delivered, notices (:class:`~i3x.UpdatesLostError` for a gap,
-    :class:`~i3x.SubscriptionLostError` after a re-creation,
-    :class:`~i3x.StreamError` after a reconnect). Iteration ends when the
+    Yields [`ValueChange`][i3x.ValueChange] objects and, when something could not be
+    delivered, notices ([`UpdatesLostError`][i3x.UpdatesLostError] for a gap,
+    [`SubscriptionLostError`][i3x.SubscriptionLostError] after a re-creation,
+    [`StreamError`][i3x.StreamError] after a reconnect). Iteration ends when the
     subscription is closed.
     """
 
@@ -977,7 +977,7 @@ class SubscriptionStream(_PullForm):
         return event
 
     def get(self, timeout: float | None = None) -> Event | None:
-        """The next event, waiting up to ``timeout`` seconds; ``None`` once closed.
+        """The next event, waiting up to `timeout` seconds; `None` once closed.
 
         Raises:
             TimeoutError: Nothing arrived in time: an `i3x.TimeoutError`, which is also
@@ -996,9 +996,9 @@ class SubscriptionStream(_PullForm):
 
 
 class AsyncSubscriptionStream(_PullForm):
-    """The pull form of a subscription (async): ``async for`` its events, in order.
+    """The pull form of a subscription (async): `async for` its events, in order.
 
-    Yields what :class:`SubscriptionStream` yields.
+    Yields what [`SubscriptionStream`][i3x.SubscriptionStream] yields.
     """
 
     def __init__(
@@ -1022,7 +1022,7 @@ class AsyncSubscriptionStream(_PullForm):
         return event
 
     async def get(self, timeout: float | None = None) -> Event | None:
-        """The next event, waiting up to ``timeout`` seconds; ``None`` once closed.
+        """The next event, waiting up to `timeout` seconds; `None` once closed.
 
         Raises:
             TimeoutError: Nothing arrived in time: an `i3x.TimeoutError`, which is also

@@ -29,8 +29,8 @@ __all__ = [
 ]
 
 Mode = Literal["auto", "stream", "sync"]
-"""How a subscription is delivered: ``stream`` (SSE, at most once), ``sync``
-(polling with acknowledgement, at least once), or ``auto`` (stream when the
+"""How a subscription is delivered: `stream` (SSE, at most once), `sync`
+(polling with acknowledgement, at least once), or `auto` (stream when the
 server offers it, else sync)."""
 
 Event = ValueChange | SubscriptionError
@@ -60,7 +60,7 @@ class DeliverySettings:
     resync: bool = False
     """Read current values again after a reconnect or a re-creation."""
     stream_idle_timeout: float | None = None
-    """Reconnect a stream that sent nothing for this long; ``None`` keeps quiet streams."""
+    """Reconnect a stream that sent nothing for this long; `None` keeps quiet streams."""
 
     def __post_init__(self) -> None:
         check_mode(self.mode)
@@ -78,7 +78,7 @@ class DeliverySettings:
 class Sequencer:
     """Sequence numbers of one server-side subscription: drop repeats, spot jumps.
 
-    ``admit`` says whether an update with that number is new, and the range
+    `admit` says whether an update with that number is new, and the range
     skipped before it, if any. Updates without numbers are always new.
     """
 
@@ -102,7 +102,7 @@ class Sequencer:
 class Delivered:
     """One unit handed from the network to callbacks or an iterator.
 
-    ``seq`` is the sequence number that may be acknowledged once these changes
+    `seq` is the sequence number that may be acknowledged once these changes
     have been delivered (sync mode).
     """
 
@@ -113,18 +113,18 @@ class Delivered:
     epoch: int = 0
     """Which incarnation of the server-side subscription the sequence number belongs to."""
     subscribed: Subscription | None = None
-    """Set for the ``on_subscribe`` notification, which precedes the first change."""
+    """Set for the `on_subscribe` notification, which precedes the first change."""
 
     @property
     def size(self) -> int:
         return len(self.changes) + (self.notice is not None)
 
     def acknowledgeable(self, delivered: int) -> int | None:
-        """What may be acknowledged once the first ``delivered`` changes reached the consumer.
+        """What may be acknowledged once the first `delivered` changes reached the consumer.
 
-        All of them: ``seq``. Fewer (delivery stopped in the middle): the sequence number
+        All of them: `seq`. Fewer (delivery stopped in the middle): the sequence number
         of the last batch whose updates all went out, so that the server sends the rest
-        again; ``None`` when no batch went out whole.
+        again; `None` when no batch went out whole.
         """
         if delivered >= len(self.changes) or self.seq is None:
             return self.seq
@@ -139,8 +139,8 @@ def parse_stream_event(data: str, subscription_id: str) -> list[ValueChange]:
     """The changes in one SSE event's data: a JSON array of updates (or one update).
 
     Both variants real servers send are understood: flat items
-    ``{elementId, value, quality, timestamp, components?}`` and items with a
-    ``sequenceNumber`` that nest a whole current-value result in ``value``.
+    `{elementId, value, quality, timestamp, components?}` and items with a
+    `sequenceNumber` that nest a whole current-value result in `value`.
 
     Raises:
         StreamError: The data is not JSON, or not updates.

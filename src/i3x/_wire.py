@@ -2,7 +2,7 @@
 
 Both clients build every request here and hand every answer here; they only
 differ in how they wait for the network. Decoding goes straight from the
-answer's bytes to the models (``TypeAdapter.validate_json``), with no
+answer's bytes to the models (`TypeAdapter.validate_json`), with no
 intermediate dicts on the hot path.
 """
 
@@ -65,7 +65,7 @@ JSON_HEADERS: Final = {"Accept": "application/json"}
 class Call(Generic[_T]):
     """One HTTP request of an operation, and how to turn its answer into a result.
 
-    ``idempotent`` says whether the request may be sent again after it may have
+    `idempotent` says whether the request may be sent again after it may have
     reached the server (reads, queries, sync); writes and calls that create
     state are only retried when they cannot have reached it.
     """
@@ -82,17 +82,17 @@ class Call(Generic[_T]):
 
 @wire_model
 class SuccessEnvelope(WireModel, Generic[_T]):
-    """``{"success": true, "result": ...}``, optionally with a ``responseDetail``."""
+    """`{"success": true, "result": ...}`, optionally with a `responseDetail`."""
 
     success: bool | None = None
-    """``None`` when the body has no ``success`` key (a bare result may look like this)."""
+    """`None` when the body has no `success` key (a bare result may look like this)."""
     result: _T | None = None
     response_detail: ResponseDetail | None = None
 
 
 @wire_model
 class BulkEnvelope(WireModel, Generic[_T]):
-    """``{"success": <all ok>, "results": [item...]}``: one item per requested id."""
+    """`{"success": <all ok>, "results": [item...]}`: one item per requested id."""
 
     success: bool = True
     results: list[BulkItem[_T]] = Field(default_factory=list)
@@ -117,9 +117,9 @@ def _adapter(tp: Any) -> TypeAdapter[Any]:
 
 
 def redact_url(url: str | httpx.URL) -> str:
-    """The URL for messages and logs: no ``user:password@``, no query values, no fragment.
+    """The URL for messages and logs: no `user:password@`, no query values, no fragment.
 
-    Query values go as ``***`` (API gateways take their key there: ``?code=``), except
+    Query values go as `***` (API gateways take their key there: `?code=`), except
     those of the i3X API's own parameters.
     """
     text = str(url)
@@ -226,7 +226,7 @@ def error_detail(response: httpx.Response) -> ResponseDetail:
 
 
 def raise_for_status(response: httpx.Response, *, context: str | None = None) -> None:
-    """Raise the mapped :class:`~i3x.APIStatusError` for a 4xx/5xx answer."""
+    """Raise the mapped `APIStatusError` for a 4xx/5xx answer."""
     if response.status_code < 400:
         return
     method, url = request_label(response.request)
@@ -259,10 +259,10 @@ def raise_for_failure(response: httpx.Response, *, context: str | None = None) -
 def map_transport_error(exc: Exception, request: httpx.Request | None) -> I3XError:
     """Map an httpx (or socket) failure to an i3x error, noting whether a retry is safe.
 
-    Raise the result without ``from``: it names its cause itself (none when the cause's
+    Raise the result without `from`: it names its cause itself (none when the cause's
     message could quote a credential).
 
-    The returned error has ``reached_server``: ``False`` when the request
+    The returned error has `reached_server`: `False` when the request
     certainly did not reach the server (connect failures, pool timeouts), so
     even a write may be sent again.
     """
@@ -468,12 +468,12 @@ def _check_json(response: httpx.Response) -> None:
 def decode_result(
     response: httpx.Response, tp: Any, what: str
 ) -> tuple[Any, ResponseDetail | None]:
-    """Decode ``{"success": true, "result": ...}`` into ``tp``; also the optional detail.
+    """Decode `{"success": true, "result": ...}` into `tp`; also the optional detail.
 
     A bare result without the envelope is accepted too (pre-1.0 servers, and
-    ``/info`` on some): a body that is not a JSON object (a list), or an object
-    with none of the envelope's keys (``{"specVersion": ...}``), is decoded as
-    ``tp`` itself, with no detail.
+    `/info` on some): a body that is not a JSON object (a list), or an object
+    with none of the envelope's keys (`{"specVersion": ...}`), is decoded as
+    `tp` itself, with no detail.
     """
     raise_for_status(response)
     _check_json(response)
@@ -517,7 +517,7 @@ def decode_result(
 
 
 def decode_bulk(response: httpx.Response, tp: Any, what: str) -> BulkEnvelope[Any]:
-    """Decode a bulk answer ``{"success", "results": [item...]}`` with items of ``tp``."""
+    """Decode a bulk answer `{"success", "results": [item...]}` with items of `tp`."""
     raise_for_status(response)
     _check_json(response)
     try:
@@ -624,11 +624,11 @@ def bulk_results(
     convert: Convert | None = None,
     item_type: Any = Any,
 ) -> tuple[list[tuple[str, Any]], ResponseDetail | None]:
-    """Pair each requested key with its result, raising :class:`~i3x.BulkError` on any failure.
+    """Pair each requested key with its result, raising `BulkError` on any failure.
 
-    Returns the ``(key, result)`` pairs in request order, and the answer's
-    top-level detail (for a 206, what limit was hit). ``convert`` shapes each
-    successful result, so that the successes a :class:`~i3x.BulkError` carries
+    Returns the `(key, result)` pairs in request order, and the answer's
+    top-level detail (for a 206, what limit was hit). `convert` shapes each
+    successful result, so that the successes a `BulkError` carries
     are models too.
     """
     matched = _match_items(keys, envelope.results)
@@ -698,7 +698,7 @@ def _bulk_error(
 
 
 def merge_bulk_errors(errors: Sequence[BulkError], total: int, what: str) -> BulkError:
-    """One :class:`~i3x.BulkError` for a call that was sent in several batches."""
+    """One `BulkError` for a call that was sent in several batches."""
     all_errors: dict[str, I3XError] = {}
     items: list[BulkItem[Any]] = []
     results: dict[str, Any] = {}
@@ -718,7 +718,7 @@ def merge_bulk_errors(errors: Sequence[BulkError], total: int, what: str) -> Bul
 
 
 def as_model(tp: type[_T], data: Any, response: httpx.Response, what: str) -> _T:
-    """Validate already-decoded JSON into ``tp``, mapping failures to i3x errors."""
+    """Validate already-decoded JSON into `tp`, mapping failures to i3x errors."""
     try:
         result: _T = _adapter(cast(Any, tp)).validate_python(data)
         return result
@@ -729,7 +729,7 @@ def as_model(tp: type[_T], data: Any, response: httpx.Response, what: str) -> _T
 def value_result(
     key: str, result: Any, detail: ResponseDetail | None, response: httpx.Response
 ) -> LastKnownValue:
-    """A value or history item as a :class:`~i3x.LastKnownValue`.
+    """A value or history item as a `LastKnownValue`.
 
     The element id comes from the bulk item; a 206's top-level detail is kept on
     each value, so that a cut-short answer is visible where the value is used.

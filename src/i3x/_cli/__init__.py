@@ -19,7 +19,7 @@ Commands (`i3x COMMAND --help` for each one's options and examples):
                               the models' JSON Schema
     codegen [--out FILE] [--namespace URI]
                               the server's object types as Python types
-                              (needs the ``codegen`` extra)
+                              (needs the `codegen` extra)
     demo [--host H] [--port P]
                               serve the demo plant (needs the `server` extra)
     tour [--seconds N]        a guided tour of an in-process demo plant

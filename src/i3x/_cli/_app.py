@@ -1,4 +1,4 @@
-"""The ``i3x`` typer application: global options, command registration, and ``main``."""
+"""The `i3x` typer application: global options, command registration, and `main`."""
 
 from __future__ import annotations
 
@@ -206,5 +206,5 @@ _register()
 
 
 def main() -> None:
-    """The ``i3x`` console script."""
+    """The `i3x` console script."""
     app(prog_name="i3x")

@@ -1,4 +1,4 @@
-"""``codegen``: the server's object types as a Python module of pydantic models."""
+"""`codegen`: the server's object types as a Python module of pydantic models."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The demo plant: ``demo`` serves it, ``tour`` walks through it in-process."""
+"""The demo plant: `demo` serves it, `tour` walks through it in-process."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ class DemoDialect(str, enum.Enum):
 
 
 def load_server(session: Session) -> ModuleType:
-    """``i3x.testing``, or a one-line error when the ``server`` extra is missing."""
+    """`i3x.testing`, or a one-line error when the `server` extra is missing."""
     try:
         from i3x import testing
     except ImportError:
@@ -223,7 +223,7 @@ def tour(
 
 
 class _Tour:
-    """The tour's sections, in order; collects the JSON document with ``--json``."""
+    """The tour's sections, in order; collects the JSON document with `--json`."""
 
     def __init__(self, session: Session, seconds: float) -> None:
         self.session = session

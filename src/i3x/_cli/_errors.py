@@ -3,7 +3,7 @@
 ====  =====================================================================
 Code  Meaning
 ====  =====================================================================
-0     success (also ``watch`` and ``demo`` ended with Ctrl-C)
+0     success (also `watch` and `demo` ended with Ctrl-C)
 1     any other error (an i3X error not listed below, a file that cannot be
       written, a port already in use, a missing extra)
 2     usage: unknown command or option, a bad argument or option value
@@ -14,11 +14,11 @@ Code  Meaning
 7     server error (5xx other than 501)
 8     not supported: the server lacks this optional feature (501)
 9     not an i3X server, an invalid answer, or an unsupported (alpha) version
-130   interrupted (Ctrl-C) outside ``watch`` and ``demo``
+130   interrupted (Ctrl-C) outside `watch` and `demo`
 ====  =====================================================================
 
-A bulk call (``get`` with several ids) whose failed items all share one class
-exits with that class's code: ``i3x get nope1 nope2`` exits 5.
+A bulk call (`get` with several ids) whose failed items all share one class
+exits with that class's code: `i3x get nope1 nope2` exits 5.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ __all__ = [
 
 
 class ExitCode(enum.IntEnum):
-    """The process exit codes of the ``i3x`` command."""
+    """The process exit codes of the `i3x` command."""
 
     OK = 0
     ERROR = 1
@@ -94,7 +94,7 @@ EXIT_CODES_HELP = """[bold]Exit codes[/bold]
     3  connection or timeout       8  not supported (501)
     4  authentication (401, 403)   9  not an i3X server, unsupported version
   130  interrupted"""
-"""The exit-code table for ``--help`` (rich markup)."""
+"""The exit-code table for `--help` (rich markup)."""
 
 
 def exit_code_for(exc: i3x.I3XError) -> ExitCode:

@@ -1,4 +1,4 @@
-"""Exploring the address space: ``info``, ``namespaces``, ``types``, ``relationships``, ``objects``."""
+"""Exploring the address space: `info`, `namespaces`, `types`, `relationships`, `objects`."""
 
 from __future__ import annotations
 
@@ -171,10 +171,10 @@ def with_components(
 
 
 def components_of(found: list[i3x.ObjectInstance]) -> dict[str, list[str]]:
-    """Component ids by owner id, from the objects' metadata (``HasComponent``).
+    """Component ids by owner id, from the objects' metadata (`HasComponent`).
 
     Objects read without metadata, or from a server that does not list
-    relationships there, give an empty map: the tree then follows ``parentId`` alone.
+    relationships there, give an empty map: the tree then follows `parentId` alone.
     """
     components: dict[str, list[str]] = {}
     for o in found:

@@ -1,7 +1,7 @@
 """Where the CLI writes: rich consoles for people, plain JSON for machines, stderr for the rest.
 
 Results go to stdout: rich tables and trees (colour only when stdout is a
-terminal) or, with ``--json``, JSON documents (``watch``: JSON lines). Errors,
+terminal) or, with `--json`, JSON documents (`watch`: JSON lines). Errors,
 notes and progress go to stderr, so that piping stdout stays clean.
 """
 
@@ -67,7 +67,7 @@ class Output:
     # ------------------------------------------------------------------ stderr
 
     def error(self, message: str) -> None:
-        """``error: <message>`` on stderr, on one line."""
+        """`error: <message>` on stderr, on one line."""
         self.err.print(Text("error: ", style="bold red") + Text(message), soft_wrap=True)
 
     def note(self, message: Text | str, style: str = "dim") -> None:
@@ -86,7 +86,7 @@ class Output:
         self.err = _console(stderr=True)
 
     def traceback(self) -> None:
-        """The current exception's traceback on stderr (``--verbose`` only)."""
+        """The current exception's traceback on stderr (`--verbose` only)."""
         if self.verbose:
             import traceback
 

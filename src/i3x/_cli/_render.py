@@ -49,7 +49,7 @@ _SPARKS: Final = "▁▂▃▄▅▆▇█"
 
 
 def format_time(value: datetime | None) -> str:
-    """RFC 3339 in UTC with milliseconds (``2025-06-01T08:00:00.000Z``); empty for none."""
+    """RFC 3339 in UTC with milliseconds (`2025-06-01T08:00:00.000Z`); empty for none."""
     if value is None:
         return ""
     utc = value.astimezone(timezone.utc)
@@ -182,12 +182,12 @@ def _object_label(obj: i3x.ObjectInstance, *, component: bool) -> Text:
 def objects_tree(
     objects: Sequence[i3x.ObjectInstance], components: Mapping[str, Sequence[str]]
 ) -> Tree:
-    """The organisational tree (``parentId``), each composition's components beneath it.
+    """The organisational tree (`parentId`), each composition's components beneath it.
 
     Args:
         objects: The objects to show, in the server's order.
-        components: Component ids by owner id (``HasComponent``); a component is
-            shown beneath its owner even where its ``parentId`` says otherwise.
+        components: Component ids by owner id (`HasComponent`); a component is
+            shown beneath its owner even where its `parentId` says otherwise.
     """
     by_id = {o.element_id: o for o in objects}
     owner_of: dict[str, str] = {}
@@ -226,10 +226,10 @@ def objects_tree(
 def value_rows(
     values: Iterable[i3x.LastKnownValue], parents: Mapping[str, str | None] | None = None
 ) -> list[tuple[int, str, i3x.VQT | None]]:
-    """Rows ``(depth, element id, vqt)`` with composition children beneath their owner.
+    """Rows `(depth, element id, vqt)` with composition children beneath their owner.
 
     i3X 1.0 sends a composition's components flat, whatever their depth; where
-    ``parents`` (element id to parent id, from the objects) knows a deeper owner
+    `parents` (element id to parent id, from the objects) knows a deeper owner
     among the rows, the child is put beneath it.
     """
     rows: list[tuple[int, str, i3x.VQT | None]] = []
@@ -313,7 +313,7 @@ def history_table(history: Sequence[i3x.VQT], title: str | None = None) -> Table
 
 
 def history_csv(history: Iterable[i3x.VQT]) -> str:
-    """A history as CSV with a header: ``timestamp,value,quality`` (structures as JSON)."""
+    """A history as CSV with a header: `timestamp,value,quality` (structures as JSON)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["timestamp", "value", "quality"])
@@ -353,7 +353,7 @@ def sparkline(values: Iterable[Any], width: int | None = None) -> str:
 
 
 def change_line(element_id: str, vqt: i3x.VQT | None, width: int = 0) -> Text:
-    """One line for a change: timestamp, element (padded to ``width``), value, quality."""
+    """One line for a change: timestamp, element (padded to `width`), value, quality."""
     line = Text()
     line.append(format_time(vqt.timestamp if vqt is not None else None) or "-", style="dim")
     line.append("  ")

@@ -1,4 +1,4 @@
-"""``schema``: the JSON Schema of the SDK's models, printed or written to files."""
+"""`schema`: the JSON Schema of the SDK's models, printed or written to files."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ __all__ = ["schema", "model_named"]
 
 
 def model_named(name: str) -> type[WireModel]:
-    """A public model by name, case-insensitively (``serverinfo`` is ``ServerInfo``).
+    """A public model by name, case-insensitively (`serverinfo` is `ServerInfo`).
 
     Raises:
         typer.BadParameter: No such model; the message lists them.

@@ -62,7 +62,7 @@ class Session:
 
     @classmethod
     def of(cls, ctx: typer.Context) -> Session:
-        """The session the global options made (``i3x`` stores it on the root context)."""
+        """The session the global options made (`i3x` stores it on the root context)."""
         session = ctx.find_object(Session)
         if session is None:  # a command invoked without the group (only in tests)
             session = Session(Settings())
@@ -74,7 +74,7 @@ class Session:
 
     @property
     def client(self) -> i3x.Client:
-        """The client, built on first use with the global options (closed by :meth:`close`)."""
+        """The client, built on first use with the global options (closed by `close()`)."""
         if self._client is None:
             self._client = self._build_client()
         return self._client
@@ -125,10 +125,10 @@ class Session:
 
     @contextlib.contextmanager
     def logging(self) -> Iterator[None]:
-        """Route the ``i3x`` logger for the invocation, and put it back afterwards.
+        """Route the `i3x` logger for the invocation, and put it back afterwards.
 
-        ``--verbose``: DEBUG and up to stderr. Otherwise nothing: the CLI reports
-        what matters itself (subscription notices are printed by ``watch``), and
+        `--verbose`: DEBUG and up to stderr. Otherwise nothing: the CLI reports
+        what matters itself (subscription notices are printed by `watch`), and
         Python's last-resort handler would print the SDK's warnings raw.
         """
         logger = logging.getLogger(_LOGGER)

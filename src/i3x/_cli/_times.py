@@ -1,13 +1,13 @@
-"""Times on the command line: RFC 3339, or relative to now such as ``-1h`` or ``-15m``.
+"""Times on the command line: RFC 3339, or relative to now such as `-1h` or `-15m`.
 
 Accepted forms (case-insensitive):
 
-- ``now``
-- a relative time: a minus sign and one or more amounts with a unit, ``s``
-  (seconds), ``m`` (minutes), ``h`` (hours), ``d`` (days) or ``w`` (weeks):
-  ``-30s``, ``-15m``, ``-1h``, ``-1h30m``, ``-2d``
-- RFC 3339 / ISO 8601: ``2025-06-01T08:00:00Z``, ``2025-06-01T10:00:00+02:00``,
-  ``2025-06-01`` (midnight); a time without an offset is taken as UTC
+- `now`
+- a relative time: a minus sign and one or more amounts with a unit, `s`
+  (seconds), `m` (minutes), `h` (hours), `d` (days) or `w` (weeks):
+  `-30s`, `-15m`, `-1h`, `-1h30m`, `-2d`
+- RFC 3339 / ISO 8601: `2025-06-01T08:00:00Z`, `2025-06-01T10:00:00+02:00`,
+  `2025-06-01` (midnight); a time without an offset is taken as UTC
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def parse_time(text: str, *, now: datetime | None = None) -> datetime:
     """A timezone-aware datetime from a command-line time.
 
     Raises:
-        ValueError: ``text`` is none of the accepted forms.
+        ValueError: `text` is none of the accepted forms.
     """
     current = now if now is not None else datetime.now(timezone.utc)
     value = text.strip().lower()

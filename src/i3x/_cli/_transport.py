@@ -1,4 +1,4 @@
-"""``--verbose``: an httpx transport that reports every exchange, with secrets masked."""
+"""`--verbose`: an httpx transport that reports every exchange, with secrets masked."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ MASK: Final = "***"
 
 
 def mask_header(name: str, value: str) -> str:
-    """A header value fit to print: credentials keep only their scheme (``Bearer ***``)."""
+    """A header value fit to print: credentials keep only their scheme (`Bearer ***`)."""
     if name.lower() not in _SECRET_HEADERS:
         return value
     scheme, sep, _ = value.partition(" ")
@@ -31,7 +31,7 @@ def mask_header(name: str, value: str) -> str:
 def mask_url(url: httpx.URL) -> str:
     """A URL fit to print, as the SDK shows it in errors and logs: no userinfo, and no
     query values but those of the i3X API's own parameters (an API gateway's key may be
-    called anything: ``?code=``, ``?sig=``...)."""
+    called anything: `?code=`, `?sig=`...)."""
     return redact_url(url)
 
 
@@ -40,10 +40,10 @@ def _header_lines(prefix: str, headers: Iterable[tuple[str, str]]) -> list[str]:
 
 
 class VerboseTransport(httpx.BaseTransport):
-    """Wraps a transport and writes each request and response head to ``write``.
+    """Wraps a transport and writes each request and response head to `write`.
 
     Args:
-        inner: The transport that does the work (an ``httpx.HTTPTransport``).
+        inner: The transport that does the work (an `httpx.HTTPTransport`).
         write: Takes one line of text (the CLI writes to stderr).
     """
 

@@ -1,4 +1,4 @@
-"""Values: ``get`` (current), ``history`` and ``write``."""
+"""Values: `get` (current), `history` and `write`."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def get(
 
 
 def parents_of(client: i3x.Client, values: Iterable[i3x.LastKnownValue]) -> dict[str, str | None]:
-    """The parent of each composition child among ``values`` (one request; empty if none).
+    """The parent of each composition child among `values` (one request; empty if none).
 
     i3X 1.0 answers a deep read with every component flat under the top element;
     the objects' parents say how to nest them. A failure only costs the nesting.

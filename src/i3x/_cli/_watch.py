@@ -1,4 +1,4 @@
-"""``watch``: live changes from a subscription, one line each, until Ctrl-C or ``--count``."""
+"""`watch`: live changes from a subscription, one line each, until Ctrl-C or `--count`."""
 
 from __future__ import annotations
 
@@ -130,7 +130,7 @@ class Watcher:
         self._shown: dict[str, i3x.VQT | None] = {}
 
     def run(self, events: Iterable[i3x.ValueChange | i3x.SubscriptionError]) -> None:
-        """Print events until ``count`` changes arrived or the subscription closed."""
+        """Print events until `count` changes arrived or the subscription closed."""
         if self.count is not None and self.changes >= self.count:
             return
         for event in events:
