@@ -15,8 +15,8 @@ import contextlib as _contextlib
 import logging as _logging
 
 from ._async_client import AsyncClient
-from ._base_client import SyncResult
 from ._client import Client
+from ._events import Event, Mode
 from ._exceptions import (
     APIStatusError,
     AuthenticationError,
@@ -64,8 +64,8 @@ from ._models import (
 )
 from ._pandas import to_pandas
 from ._profiles import ServerProfile
-from ._streaming import AsyncSubscriptionStream, SubscriptionStream
-from ._subscriptions import Event, Mode
+from ._pull import AsyncSubscriptionStream, SubscriptionStream
+from ._subscriptions import SyncResult
 from ._version import __version__
 
 __all__ = [

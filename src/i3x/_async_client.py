@@ -1,49 +1,44 @@
-"""The asyncio client: `AsyncClient` drives the shared flows with awaited sends.
+"""The asyncio client: `AsyncClient` runs the shared operations with an awaited driver.
 
-Its public surface is `Client`'s, method for method (a test keeps
-them in step); each method's full documentation is on the sync client.
+Its public surface is `Client`'s, method for method (a test keeps them in step); each
+method's full documentation is on the sync client.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import ssl
 import warnings
-from collections.abc import (
-    AsyncGenerator,
-    AsyncIterator,
-    Awaitable,
-    Callable,
-    Hashable,
-    Iterable,
-    Mapping,
-)
+from collections.abc import AsyncIterator, Hashable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, TypeVar
 
 import httpx
-from tenacity import AsyncRetrying
 from typing_extensions import Self
 
-from ._base_client import (
-    NOT_GIVEN,
-    BaseClient,
-    Batch,
-    Connected,
-    Done,
-    Flow,
-    NotGiven,
-    Pool,
-    Step,
-    SyncResult,
-    Timeout,
-    first_step,
+from ._base_client import BaseClient
+from ._checks import check_bool, check_depth, check_id, check_positive_int, subscription_key
+from ._coalesce import BulkRead
+from ._connection import connect_flow
+from ._delivery import Delivery, start_delivery, stop_delivery
+from ._dispatch import AsyncBuffer, AsyncDispatcher
+from ._driver import AsyncDriver
+from ._events import Delivered, DeliverySettings, Mode, Sink
+from ._exceptions import I3XError
+from ._exploration import (
+    get_info_flow,
+    get_namespaces_flow,
+    get_object_types_flow,
+    get_objects_flow,
+    get_related_objects_flow,
+    get_relationship_types_flow,
+    list_objects_by_id_flow,
+    list_objects_flow,
+    query_object_types_flow,
+    query_relationship_types_flow,
 )
-from ._checks import check_bool, check_depth, check_id, subscription_key
-from ._exceptions import BulkError, I3XError
+from ._flows import Done, Flow, first_step
 from ._models import (
     LastKnownValue,
     Namespace,
@@ -54,18 +49,23 @@ from ._models import (
     ServerInfo,
     Subscription,
 )
-from ._retry import areplaying, raise_if_retryable
-from ._streaming import (
-    KEEPALIVE_SOCKET_OPTIONS,
-    AsyncBuffer,
-    AsyncDispatcher,
-    AsyncSubscriptionStream,
-    Delivery,
-    start_delivery,
-    stop_delivery,
+from ._pull import AsyncSubscriptionStream
+from ._subscriptions import (
+    SyncResult,
+    create_subscription_flow,
+    delete_quietly_flow,
+    delete_subscriptions_flow,
+    final_ack_flows,
+    get_subscription_flow,
+    list_subscriptions_flow,
+    register_items_flow,
+    subscribe_flow,
+    subscription_model,
+    sync_subscription_flow,
+    unregister_items_flow,
 )
-from ._subscriptions import Delivered, DeliverySettings, Mode
-from ._wire import Call, map_transport_error, release, request_label
+from ._values import get_histories_flow, get_history_flow, get_values_flow
+from ._writes import update_history_flow, update_value_flow, update_values_flow
 
 __all__ = ["AsyncClient"]
 
@@ -102,171 +102,30 @@ class AsyncClient(BaseClient):
     """
 
     _transport_type = httpx.AsyncBaseTransport
-    _sleep: Callable[[float], Awaitable[None]] = staticmethod(asyncio.sleep)
-    _keepalive = False
-    _buffer: AsyncBuffer | None = None
-    _dispatcher: AsyncDispatcher | None = None
-    _dispatch_loop: asyncio.AbstractEventLoop | None = None
+    _driver: AsyncDriver
+    _machinery: _Machinery
 
-    @classmethod
-    def _for_delivery(
-        cls, config: BaseClient, sleep: Callable[[float], Awaitable[None]] | None = None
-    ) -> AsyncClient:
-        """A view of any client's configuration and state with its own keepalive pool.
+    def _start_parts(self) -> None:
+        self._driver = AsyncDriver(self._ctx.config)
+        self._machinery = _Machinery()
 
-        Each subscription delivery gets one, so that its stream has a dedicated
-        connection that can be closed on its own.
-        """
-        clone = object.__new__(cls)
-        clone.__dict__.update(config.__dict__)
-        # The delivery's task runs on this loop: the pool says so even before its first
-        # request, so that a later loop knows not to wait for the task (_stop_delivery).
-        clone._pool = Pool(loop=asyncio.get_running_loop())
-        clone._transport = None
-        clone._keepalive = True
-        clone._sleep = sleep or asyncio.sleep
-        clone._buffer = None
-        clone._dispatcher = None
-        clone._dispatch_loop = None
-        return clone
-
-    # ------------------------------------------------------------------ plumbing
-
-    def _local_pool(self) -> Pool:
-        """The pool, emptied first when it was built on another event loop than this one.
-
-        An `httpx.AsyncClient`'s connections, the gate (a semaphore) and the
-        coalescer's futures all belong to the loop they were made on: used from the
-        next `asyncio.run()` they fail with "Event loop is closed". The ended loop
-        closed its connections as it shut down (`_closes_with_loop()`); what is
-        not loop-bound (connection, subscriptions, acknowledgements) is in `_state`.
-        """
-        pool = self._pool
-        loop = asyncio.get_running_loop()
-        if pool.loop is not loop:
-            # In place: with_options() views share this Pool object.
-            pool.http = pool.gate = pool.coalescer = pool.closer = None
-            pool.loop = loop
-        return pool
-
-    async def _client(self) -> httpx.AsyncClient:
-        pool = self._local_pool()
-        http = pool.http
-        if not isinstance(http, httpx.AsyncClient) or http.is_closed:
-            kwargs = dict(self._http_settings())
-            transport = self._transport
-            if transport is None and self._keepalive:
-                transport = httpx.AsyncHTTPTransport(
-                    verify=kwargs["verify"],
-                    limits=kwargs["limits"],
-                    socket_options=KEEPALIVE_SOCKET_OPTIONS,
-                )
-            http = httpx.AsyncClient(**kwargs, transport=transport)
-            pool.http = http
-            # httpcore's pool re-examines every connection for every queued request, so
-            # requests beyond its size cost far more CPU waiting inside it than here.
-            limit = kwargs["limits"].max_connections
-            pool.gate = asyncio.Semaphore(limit) if limit else None
-            pool.closer = _closes_with_loop(http)
-            # Its first step registers it with the running loop (and returns at once).
-            await anext(pool.closer)
-        return http
-
-    _stream_pool = _client
-
-    async def _close_pool(self) -> None:
-        pool = self._pool
-        http, closer = pool.http, pool.closer
-        pool.http = pool.closer = None
-        if pool.loop is not asyncio.get_running_loop():
-            # Made on a loop that has ended (which closed it while shutting down), or
-            # at least on another one: its connections cannot be closed from here.
-            return
-        if isinstance(http, httpx.AsyncClient):
-            await http.aclose()
-        if closer is not None:
-            await closer.aclose()
-
-    async def _send(self, call: Call[_T]) -> _T:
-        http = await self._client()
-        request = http.build_request(
-            call.method,
-            self._url(call),
-            params=call.params,
-            json=call.json,
-            timeout=self._options.timeout,
-        )
-
-        gate = self._pool.gate
-
-        async def attempt() -> httpx.Response:
-            try:
-                if gate is None:
-                    response = await http.send(request)
-                else:
-                    async with gate:
-                        response = await http.send(request)
-            except (httpx.HTTPError, OSError, ssl.SSLError) as exc:
-                raise map_transport_error(exc, request)  # noqa: B904 (it sets its cause)
-            if logger.isEnabledFor(logging.DEBUG):
-                logger.debug("%s %s -> %d", *request_label(request), response.status_code)
-            return raise_if_retryable(response)
-
-        try:
-            response = await attempt()
-        except I3XError as exc:
-            if not self._may_retry(exc, call):
-                raise
-            failed: I3XError | None = exc
-        else:
-            failed = None
-        if failed is not None:
-            response = await AsyncRetrying(**self._retry_args(call))(areplaying(failed, attempt))
-        try:
-            return call.parse(response)
-        finally:
-            release(response)
-
-    async def _outcome(self, call: Call[Any], limit: asyncio.Semaphore) -> Any:
-        async with limit:
-            try:
-                return await self._send(call)
-            except I3XError as exc:
-                return exc
-
-    async def _drive(self, flow: Flow[_T], step: Step | None = None) -> _T:
-        try:
-            if step is None:
-                step = next(flow)
-            while True:
-                try:
-                    if isinstance(step, Batch):
-                        limit = asyncio.Semaphore(self._options.max_concurrency)
-                        outcome: Any = await asyncio.gather(
-                            *(self._outcome(c, limit) for c in step.calls)
-                        )
-                    elif isinstance(step, Connected):
-                        outcome = None
-                    else:
-                        outcome = await self._send(step)
-                except I3XError as exc:
-                    step = flow.throw(exc)
-                else:
-                    step = flow.send(outcome)
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
+    def _share_parts(self, parent: AsyncClient) -> None:
+        self._driver = parent._driver
+        self._machinery = parent._machinery
 
     async def _run(self, flow: Flow[_T]) -> _T:
+        """Run an operation: check its arguments, connect if needed, then drive it."""
         step = first_step(flow)
         if isinstance(step, Done):
-            return step.value  # type: ignore[no-any-return]
-        if self._state.api_root is None:
+            value: _T = step.value
+            return value
+        if self._ctx.state.api_root is None:
             await self._connect(stacklevel=4)
-        return await self._drive(flow, step)
+        return await self._driver.drive(flow, self._ctx, step)
 
     async def _connect(self, *, stacklevel: int) -> ServerInfo:
-        info = await self._drive(self._connect_flow())
-        for message in self._take_warnings():
+        info = await self._driver.drive(connect_flow(self._ctx), self._ctx)
+        for message in self._ctx.state.take_warnings():
             warnings.warn(message, DeprecationWarning, stacklevel=stacklevel)
         callback = self.on_connect
         if callback is not None:
@@ -275,23 +134,7 @@ class AsyncClient(BaseClient):
                 await result
         return info
 
-    def with_options(
-        self,
-        *,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-        max_retries: int | None = None,
-        batch_size: int | None = None,
-    ) -> Self:
-        """A view of this client with other request options (see [`Client.with_options()`][i3x.Client.with_options])."""
-        clone: Self = self._copy_with(timeout, max_retries, batch_size)
-        return clone
-
     # ---------------------------------------------------------------- connection
-
-    @property
-    def is_connected(self) -> bool:
-        """Whether [`connect()`][i3x.AsyncClient.connect] succeeded and [`disconnect()`][i3x.AsyncClient.disconnect] has not been called."""
-        return self._state.api_root is not None
 
     async def connect(self) -> ServerInfo:
         """Connect: read `GET /info` (see [`Client.connect()`][i3x.Client.connect])."""
@@ -302,24 +145,21 @@ class AsyncClient(BaseClient):
 
         `aclose()` and `close()` are the same coroutine, for code that expects those names.
         """
-        with self._state.lock:
-            deliveries = dict(self._state.deliveries)
+        state = self._ctx.state
+        with state.lock:
+            deliveries = dict(state.deliveries)
         for key in deliveries:
             await self._stop_delivery(key)
-        if self._dispatcher is not None:
-            if self._dispatch_loop is asyncio.get_running_loop():
-                await self._dispatcher.stop()
-            elif self._buffer is not None:  # its task ended with its loop (_callback_buffer)
-                self._buffer.close()
-            self._dispatcher = self._buffer = self._dispatch_loop = None
-        for flow in self._final_acks(deliveries.values()):
+        await self._machinery.stop()
+        quiet = self._quiet_context()
+        for flow in final_ack_flows(quiet, deliveries.values()):
             try:
-                await self.with_options(max_retries=0)._run(flow)
+                await self._driver.drive(flow, quiet)
             except I3XError as exc:  # the server sends those updates again: nothing is lost
                 logger.info("could not acknowledge delivered updates at disconnect: %s", exc)
-        await self._close_pool()
+        await self._driver.close()
         was_connected = self.is_connected
-        self._forget_connection()
+        self._ctx.state.forget_connection()
         callback = self.on_disconnect
         if callback is not None and was_connected:
             result = callback(self)
@@ -340,29 +180,29 @@ class AsyncClient(BaseClient):
 
     async def get_info(self) -> ServerInfo:
         """Read `GET /info` again."""
-        return await self._run(self._get_info())
+        return await self._run(get_info_flow(self._ctx))
 
     async def get_namespaces(self) -> list[Namespace]:
         """All namespaces."""
-        return await self._run(self._get_namespaces())
+        return await self._run(get_namespaces_flow(self._ctx))
 
     async def get_object_types(self, namespace_uri: str | None = None) -> list[ObjectType]:
         """All object types, or those of one namespace."""
-        return await self._run(self._get_object_types(namespace_uri))
+        return await self._run(get_object_types_flow(self._ctx, namespace_uri))
 
     async def query_object_types(self, element_ids: Iterable[str]) -> list[ObjectType]:
         """Object types by id, in request order (raises [`BulkError`][i3x.BulkError] on failures)."""
-        return await self._run(self._query_object_types(element_ids))
+        return await self._run(query_object_types_flow(self._ctx, element_ids))
 
     async def get_relationship_types(
         self, namespace_uri: str | None = None
     ) -> list[RelationshipType]:
         """All relationship types, or those of one namespace."""
-        return await self._run(self._get_relationship_types(namespace_uri))
+        return await self._run(get_relationship_types_flow(self._ctx, namespace_uri))
 
     async def query_relationship_types(self, element_ids: Iterable[str]) -> list[RelationshipType]:
         """Relationship types by id, in request order (raises [`BulkError`][i3x.BulkError] on failures)."""
-        return await self._run(self._query_relationship_types(element_ids))
+        return await self._run(query_relationship_types_flow(self._ctx, element_ids))
 
     async def get_objects(
         self,
@@ -373,7 +213,9 @@ class AsyncClient(BaseClient):
         type_element_id: str | None = None,
     ) -> list[ObjectInstance]:
         """All objects, or those of one type, or only roots."""
-        return await self._run(self._get_objects(type_id, include_metadata, root, type_element_id))
+        return await self._run(
+            get_objects_flow(self._ctx, type_id, include_metadata, root, type_element_id)
+        )
 
     async def get_object(self, element_id: str, include_metadata: bool = False) -> ObjectInstance:
         """One object (raises [`NotFoundError`][i3x.NotFoundError] if unknown).
@@ -383,7 +225,7 @@ class AsyncClient(BaseClient):
         key = check_id(element_id, "element_id")
         meta = check_bool(include_metadata, "include_metadata")
         found: ObjectInstance = await self._read_one(
-            ("object", meta), key, lambda ids: self._list_objects_by_id(ids, meta)
+            ("object", meta), key, lambda ids: list_objects_by_id_flow(self._ctx, ids, meta)
         )
         return found
 
@@ -391,7 +233,7 @@ class AsyncClient(BaseClient):
         self, element_ids: Iterable[str], include_metadata: bool = False
     ) -> list[ObjectInstance]:
         """Objects by id, in request order (raises [`BulkError`][i3x.BulkError] on failures)."""
-        return await self._run(self._list_objects(element_ids, include_metadata))
+        return await self._run(list_objects_flow(self._ctx, element_ids, include_metadata))
 
     async def get_related_objects(
         self,
@@ -401,7 +243,7 @@ class AsyncClient(BaseClient):
     ) -> list[RelatedObject]:
         """Objects related to the given ones, over one relationship type or all."""
         return await self._run(
-            self._get_related_objects(element_ids, relationship_type, include_metadata)
+            get_related_objects_flow(self._ctx, element_ids, relationship_type, include_metadata)
         )
 
     # -------------------------------------------------------------------- values
@@ -426,7 +268,7 @@ class AsyncClient(BaseClient):
         key = check_id(element_id, "element_id")
         depth = check_depth(max_depth)
         value: LastKnownValue = await self._read_one(
-            ("value", depth), key, lambda ids: self._get_values(ids, depth)
+            ("value", depth), key, lambda ids: get_values_flow(self._ctx, ids, depth)
         )
         return value
 
@@ -443,7 +285,7 @@ class AsyncClient(BaseClient):
         Raises:
             BulkError: Some ids failed; `.results` holds the others' values.
         """
-        return await self._run(self._get_values(element_ids, max_depth))
+        return await self._run(get_values_flow(self._ctx, element_ids, max_depth))
 
     async def get_history(
         self,
@@ -453,7 +295,9 @@ class AsyncClient(BaseClient):
         max_depth: int = 1,
     ) -> LastKnownValue:
         """The history of an element, oldest first (no end time means now)."""
-        return await self._run(self._get_history(element_id, start_time, end_time, max_depth))
+        return await self._run(
+            get_history_flow(self._ctx, element_id, start_time, end_time, max_depth)
+        )
 
     async def get_histories(
         self,
@@ -463,7 +307,9 @@ class AsyncClient(BaseClient):
         max_depth: int = 1,
     ) -> dict[str, LastKnownValue]:
         """The histories of several elements, by element id, in request order."""
-        return await self._run(self._get_histories(element_ids, start_time, end_time, max_depth))
+        return await self._run(
+            get_histories_flow(self._ctx, element_ids, start_time, end_time, max_depth)
+        )
 
     # -------------------------------------------------------------------- writes
 
@@ -475,49 +321,49 @@ class AsyncClient(BaseClient):
         timestamp: datetime | str | None = None,
     ) -> None:
         """Write the current value of an element (an [`VQT`][i3x.VQT] is written as a VQT)."""
-        await self._run(self._update_value(element_id, value, quality, timestamp))
+        await self._run(update_value_flow(self._ctx, element_id, value, quality, timestamp))
 
     async def update_values(self, updates: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
         """Write many current values in one request (raises [`BulkError`][i3x.BulkError] on failures)."""
-        await self._run(self._update_values(updates))
+        await self._run(update_values_flow(self._ctx, updates))
 
     async def update_history(self, element_id: str, value: Any) -> None:
         """Write historical values: a [`VQT`][i3x.VQT] with timestamp, or a list of them."""
-        await self._run(self._update_history(element_id, value))
+        await self._run(update_history_flow(self._ctx, element_id, value))
 
     # ---------------------------------------------------- subscriptions (requests)
 
     async def create_subscription(self, display_name: str | None = None) -> str:
         """Create an empty subscription and return its id."""
-        return await self._run(self._create_subscription(display_name))
+        return await self._run(create_subscription_flow(self._ctx, display_name))
 
     async def register_items(
         self, subscription_id: str, element_ids: Iterable[str], max_depth: int = 0
     ) -> None:
         """Monitor elements on a subscription."""
-        await self._run(self._register_items(subscription_id, element_ids, max_depth))
+        await self._run(register_items_flow(self._ctx, subscription_id, element_ids, max_depth))
 
     async def unregister_items(self, subscription_id: str, element_ids: Iterable[str]) -> None:
         """Stop monitoring elements."""
-        await self._run(self._unregister_items(subscription_id, element_ids))
+        await self._run(unregister_items_flow(self._ctx, subscription_id, element_ids))
 
     async def get_subscriptions(self) -> list[Subscription]:
         """The subscriptions this client created that the server still has."""
-        return await self._run(self._list_subscriptions(None))
+        return await self._run(list_subscriptions_flow(self._ctx, None))
 
     async def list_subscriptions(
         self, subscription_ids: Iterable[str] | None = None
     ) -> list[Subscription]:
         """Subscriptions by id (default: those this client created)."""
-        return await self._run(self._list_subscriptions(subscription_ids))
+        return await self._run(list_subscriptions_flow(self._ctx, subscription_ids))
 
     async def get_subscription(self, subscription_id: str) -> Subscription:
         """One subscription's details."""
-        return await self._run(self._get_subscription(subscription_id))
+        return await self._run(get_subscription_flow(self._ctx, subscription_id))
 
     async def delete_subscriptions(self, subscription_ids: Iterable[str]) -> None:
         """Delete subscriptions on the server."""
-        await self._run(self._delete_subscriptions(subscription_ids))
+        await self._run(delete_subscriptions_flow(self._ctx, subscription_ids))
 
     async def sync_subscription(
         self,
@@ -525,7 +371,9 @@ class AsyncClient(BaseClient):
         last_sequence_number: int | None = None,
     ) -> SyncResult:
         """Poll the queued updates of a subscription, acknowledging the previous call's."""
-        return await self._run(self._sync_subscription(subscription, last_sequence_number))
+        return await self._run(
+            sync_subscription_flow(self._ctx, subscription, last_sequence_number)
+        )
 
     # -------------------------------------------------- subscriptions (delivery)
 
@@ -545,19 +393,19 @@ class AsyncClient(BaseClient):
         Callbacks may be plain functions or coroutines; they run in one task, in order.
         """
         settings = DeliverySettings(mode, poll_interval, resync, stream_idle_timeout)
-        buffer = self._callback_buffer()
-        sub_id = await self._run(self._subscribe_flow(element_ids, max_depth, display_name))
-        subscription = self._subscription_model(sub_id)
+        buffer = self._machinery.buffer(self)
+        sub_id = await self._run(subscribe_flow(self._ctx, element_ids, max_depth, display_name))
+        subscription = subscription_model(self._ctx, sub_id)
         await buffer.put(Delivered(subscribed=subscription))
         delivery = await self._start_delivery(sub_id, settings, buffer)
-        return self._subscription_model(sub_id, delivery)
+        return subscription_model(self._ctx, sub_id, delivery)
 
     async def unsubscribe(self, subscription: Subscription | str) -> None:
         """Stop delivering a subscription and delete it on the server."""
         key = subscription_key(subscription)
-        server_id = self._server_id(key)
+        server_id = self._ctx.state.server_id(key)
         await self._stop_delivery(key)
-        await self._run(self._delete_quietly(server_id))
+        await self._run(delete_quietly_flow(self._ctx, server_id))
 
     async def start_stream(
         self,
@@ -571,14 +419,14 @@ class AsyncClient(BaseClient):
         """Deliver an existing subscription's changes to the callbacks (SSE, or sync as fallback)."""
         key = subscription_key(subscription_id, "subscription_id")
         settings = DeliverySettings(mode, poll_interval, resync, stream_idle_timeout)
-        existing = self._delivery_for(key)
+        existing = self._ctx.state.delivery_for(key)
         if existing is not None:
-            if not self._ended(existing):
+            if not existing.ended():
                 return
             await self._stop_delivery(key)  # it ended with its event loop: start anew here
-        if self._state.api_root is None:
+        if self._ctx.state.api_root is None:
             await self._connect(stacklevel=3)
-        await self._start_delivery(key, settings, self._callback_buffer())
+        await self._start_delivery(key, settings, self._machinery.buffer(self))
 
     async def stop_stream(self, subscription_id: str) -> None:
         """Stop delivering a subscription without deleting it (sync can take over)."""
@@ -602,8 +450,8 @@ class AsyncClient(BaseClient):
         The subscription is deleted when the block ends.
         """
         settings = DeliverySettings(mode, poll_interval, resync, stream_idle_timeout)
-        buffer = AsyncBuffer(buffer_size)
-        sub_id = await self._run(self._subscribe_flow(element_ids, max_depth, display_name))
+        buffer = AsyncBuffer(check_positive_int(buffer_size, "buffer_size"))
+        sub_id = await self._run(subscribe_flow(self._ctx, element_ids, max_depth, display_name))
         delivery = await self._start_delivery(sub_id, settings, buffer)
         closed = False
 
@@ -615,9 +463,9 @@ class AsyncClient(BaseClient):
             server_id = delivery.server_id
             await self._stop_delivery(sub_id)
             buffer.close()
-            await self._run(self._delete_quietly(server_id))
+            await self._run(delete_quietly_flow(self._ctx, server_id))
 
-        model = self._subscription_model(sub_id, delivery)
+        model = subscription_model(self._ctx, sub_id, delivery)
         stream = AsyncSubscriptionStream(model, buffer, delivery, close)
         try:
             yield stream
@@ -626,139 +474,57 @@ class AsyncClient(BaseClient):
 
     # ------------------------------------------------------------ read merging
 
-    async def _read_one(
-        self, kind: Hashable, key: str, bulk: Callable[[list[str]], Flow[dict[str, Any]]]
-    ) -> Any:
-        pool = self._local_pool()
-        coalescer = pool.coalescer
-        if coalescer is None:
-            coalescer = pool.coalescer = _Coalescer()
-        return await coalescer.read(self, kind, key, bulk)
+    async def _read_one(self, kind: Hashable, key: str, bulk: BulkRead) -> Any:
+        # Reads merge only with reads of the same kind from views with the same options.
+        merged = (kind, id(self._ctx.options))
+        return await self._driver.coalescer().read(merged, key, bulk, self._run)
 
     # --------------------------------------------------------- delivery plumbing
-
-    def _callback_buffer(self) -> AsyncBuffer:
-        loop = asyncio.get_running_loop()
-        if self._buffer is None or self._dispatch_loop is not loop:
-            # The dispatcher is a task of the loop it started on, and ended with it.
-            if self._buffer is not None:
-                self._buffer.close()
-            self._buffer = AsyncBuffer()
-            self._dispatcher = AsyncDispatcher(self, self._buffer)
-            self._dispatch_loop = loop
-        return self._buffer
-
-    @staticmethod
-    def _ended(delivery: Delivery) -> bool:
-        """Whether a delivery's task belongs to another event loop than the running one.
-
-        That loop ended (`asyncio.run()` cancelled the task) or is not running: the
-        task delivers nothing, and waiting for it would hang.
-        """
-        return delivery.api._pool.loop is not asyncio.get_running_loop()
-
-    def _check_not_delivered(self, subscription_id: str) -> None:
-        # A delivery that ended with its loop must not block a plain sync on this one.
-        delivery = self._delivery_for(subscription_id)
-        if delivery is not None and self._ended(delivery):
-            return  # nothing delivers it any more: a sync takes nothing from anyone
-        super()._check_not_delivered(subscription_id)
 
     async def _stop_delivery(self, key: str) -> None:
         """Stop a subscription's delivery, so that none of its callbacks runs after this
         returns; one that ended with its loop is only forgotten."""
-        await stop_delivery(self, key)
-        if self._dispatcher is not None and self._dispatch_loop is asyncio.get_running_loop():
-            await self._dispatcher.wait_idle()
+        await stop_delivery(self._ctx, key)
+        await self._machinery.wait_idle()
 
-    async def _start_delivery(self, sub_id: str, settings: DeliverySettings, sink: Any) -> Delivery:
-        return await start_delivery(self, sub_id, settings, sink, self._start_timeout())
-
-    def _start_timeout(self) -> float:
-        return self._options.timeout.connect or 10.0
+    async def _start_delivery(
+        self, sub_id: str, settings: DeliverySettings, sink: Sink
+    ) -> Delivery:
+        return await start_delivery(self._ctx, sub_id, settings, sink, self._start_timeout())
 
 
-async def _closes_with_loop(http: httpx.AsyncClient) -> AsyncGenerator[None, None]:
-    """Keep `http` until the event loop this generator first ran on shuts down, then close it.
-
-    An async generator, because `asyncio.run()` (and `asyncio.Runner`, anyio,
-    pytest's runners) closes every unfinished async generator of its loop before
-    closing the loop: the last moment the pool's connections can be closed on the
-    loop they belong to. Closing them needs that loop; left open, the garbage
-    collector would close their sockets later, with a ResourceWarning each.
-    """
-    try:
-        yield
-    finally:
-        # The loop is shutting down: a connection that fails to close is gone anyway.
-        with contextlib.suppress(httpx.HTTPError, OSError):
-            await http.aclose()
-
-
-class _Coalescer:
-    """Merges concurrent single-element reads into one bulk request.
-
-    The first read of a kind schedules a flush for the end of the current loop
-    iteration; reads arriving until then join it. Every caller gets its own
-    result, or the error of its own item, or the error of the whole request.
-    """
+class _Machinery:
+    """The async client's callback dispatcher (one task, and its buffer), started by the
+    first subscription on each event loop and shared with the client's `with_options()`
+    views, so that the client's `disconnect()` ends what a view started."""
 
     def __init__(self) -> None:
-        self._pending: dict[Hashable, list[tuple[str, asyncio.Future[Any]]]] = {}
-        self._sending: set[asyncio.Task[None]] = set()
+        self._buffer: AsyncBuffer | None = None
+        self._dispatcher: AsyncDispatcher | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
-    async def read(
-        self,
-        client: AsyncClient,
-        kind: Hashable,
-        key: str,
-        bulk: Callable[[list[str]], Flow[dict[str, Any]]],
-    ) -> Any:
+    def buffer(self, client: AsyncClient) -> AsyncBuffer:
+        """The running loop's callback buffer (callbacks get `client`)."""
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-        # Views from with_options() merge only with reads of the same options.
-        batch_key = (kind, id(client._options))
-        batch = self._pending.get(batch_key)
-        if batch is None:
-            batch = self._pending[batch_key] = []
-            loop.call_soon(self._flush, client, batch_key, bulk)
-        batch.append((key, future))
-        return await future
+        if self._buffer is None or self._loop is not loop:
+            # The dispatcher is a task of the loop it started on, and ended with it.
+            if self._buffer is not None:
+                self._buffer.close()
+            self._buffer = AsyncBuffer()
+            self._dispatcher = AsyncDispatcher(client, self._buffer)
+            self._loop = loop
+        return self._buffer
 
-    def _flush(
-        self,
-        client: AsyncClient,
-        batch_key: Hashable,
-        bulk: Callable[[list[str]], Flow[dict[str, Any]]],
-    ) -> None:
-        batch = self._pending.pop(batch_key)
-        task = asyncio.get_running_loop().create_task(self._send(client, batch, bulk))
-        self._sending.add(task)
-        task.add_done_callback(self._sending.discard)
+    async def wait_idle(self) -> None:
+        """Wait for the callback running now, if any (on this loop)."""
+        if self._dispatcher is not None and self._loop is asyncio.get_running_loop():
+            await self._dispatcher.wait_idle()
 
-    @staticmethod
-    async def _send(
-        client: AsyncClient,
-        batch: list[tuple[str, asyncio.Future[Any]]],
-        bulk: Callable[[list[str]], Flow[dict[str, Any]]],
-    ) -> None:
-        ids = list(dict.fromkeys(key for key, _ in batch))
-        errors: dict[str, I3XError] = {}
-        try:
-            results = await client._run(bulk(ids))
-        except BulkError as exc:
-            results, errors = exc.results, exc.errors
-        except BaseException as exc:  # the request as a whole failed, or was cancelled
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
-            if not isinstance(exc, Exception):
-                raise
-            return
-        for key, future in batch:
-            if future.done():  # its caller was cancelled
-                continue
-            if key in errors:
-                future.set_exception(errors[key])
-            else:
-                future.set_result(results[key])
+    async def stop(self) -> None:
+        """Stop the dispatcher (one whose loop ended only has its buffer closed)."""
+        if self._dispatcher is not None:
+            if self._loop is asyncio.get_running_loop():
+                await self._dispatcher.stop()
+            elif self._buffer is not None:  # its task ended with its loop
+                self._buffer.close()
+        self._dispatcher = self._buffer = self._loop = None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timezone
-from typing import Any
 
 import pydantic
 from pydantic import AwareDatetime, TypeAdapter
@@ -116,8 +115,3 @@ def subscription_key(value: object, name: str = "subscription") -> str:
     if isinstance(value, Subscription):
         return value.subscription_id
     return check_id(value, name)
-
-
-def describe(value: Any) -> str:
-    """A short, credential-free description of a value for messages."""
-    return _type_name(value)

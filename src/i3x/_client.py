@@ -1,36 +1,40 @@
-"""The synchronous client: `Client` drives the shared flows with blocking sends."""
+"""The synchronous client: `Client` runs the shared operations with a blocking driver."""
 
 from __future__ import annotations
 
 import concurrent.futures
 import logging
-import ssl
 import threading
-import time
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import httpx
-from tenacity import Retrying
+from typing_extensions import Self
 
-from ._base_client import (
-    NOT_GIVEN,
-    BaseClient,
-    Batch,
-    Connected,
-    Done,
-    Flow,
-    NotGiven,
-    Step,
-    SyncResult,
-    Timeout,
-    first_step,
-)
+from ._base_client import BaseClient
 from ._checks import check_positive_int, subscription_key
+from ._connection import connect_flow
+from ._delivery import Delivery, start_delivery, stop_delivery
+from ._dispatch import STOP_TIMEOUT, LoopThread, ThreadBuffer, ThreadDispatcher
+from ._driver import SyncDriver
+from ._events import Delivered, DeliverySettings, Mode, Sink
 from ._exceptions import I3XError
+from ._exploration import (
+    get_info_flow,
+    get_namespaces_flow,
+    get_object_flow,
+    get_object_types_flow,
+    get_objects_flow,
+    get_related_objects_flow,
+    get_relationship_types_flow,
+    list_objects_flow,
+    query_object_types_flow,
+    query_relationship_types_flow,
+)
+from ._flows import Context, Done, Flow, first_step
 from ._models import (
     LastKnownValue,
     Namespace,
@@ -41,22 +45,23 @@ from ._models import (
     ServerInfo,
     Subscription,
 )
-from ._retry import raise_if_retryable, replaying
-from ._streaming import (
-    STOP_TIMEOUT,
-    Delivery,
-    LoopThread,
-    SubscriptionStream,
-    ThreadBuffer,
-    ThreadDispatcher,
-    start_delivery,
-    stop_delivery,
+from ._pull import SubscriptionStream
+from ._subscriptions import (
+    SyncResult,
+    create_subscription_flow,
+    delete_quietly_flow,
+    delete_subscriptions_flow,
+    final_ack_flows,
+    get_subscription_flow,
+    list_subscriptions_flow,
+    register_items_flow,
+    subscribe_flow,
+    subscription_model,
+    sync_subscription_flow,
+    unregister_items_flow,
 )
-from ._subscriptions import Delivered, DeliverySettings, Mode
-from ._wire import Call, map_transport_error, release, request_label
-
-if TYPE_CHECKING:
-    from typing_extensions import Self
+from ._values import get_histories_flow, get_history_flow, get_value_flow, get_values_flow
+from ._writes import update_history_flow, update_value_flow, update_values_flow
 
 __all__ = ["Client"]
 
@@ -101,121 +106,37 @@ class Client(BaseClient):
     """
 
     _transport_type = httpx.BaseTransport
-    _sleep: Callable[[float], None] = staticmethod(time.sleep)
+    _driver: SyncDriver
+    _machinery: _Machinery
 
-    # ------------------------------------------------------------------ plumbing
+    def _start_parts(self) -> None:
+        self._driver = SyncDriver(self._ctx.config)
+        self._machinery = _Machinery()
 
-    def _client(self) -> httpx.Client:
-        with self._state.lock:
-            http = self._pool.http
-            if not isinstance(http, httpx.Client) or http.is_closed:
-                http = httpx.Client(**self._http_settings(), transport=self._transport)
-                self._pool.http = http
-            return http
-
-    def _send(self, call: Call[_T]) -> _T:
-        http = self._client()
-        request = http.build_request(
-            call.method,
-            self._url(call),
-            params=call.params,
-            json=call.json,
-            timeout=self._options.timeout,
-        )
-
-        def attempt() -> httpx.Response:
-            try:
-                response = http.send(request)
-            except (httpx.HTTPError, OSError, ssl.SSLError) as exc:
-                raise map_transport_error(exc, request)  # noqa: B904 (it sets its cause)
-            if logger.isEnabledFor(logging.DEBUG):
-                logger.debug("%s %s -> %d", *request_label(request), response.status_code)
-            return raise_if_retryable(response)
-
-        try:
-            response = attempt()
-        except I3XError as exc:
-            if not self._may_retry(exc, call):
-                raise
-            failed: I3XError | None = exc
-        else:
-            failed = None
-        if failed is not None:
-            response = Retrying(**self._retry_args(call))(replaying(failed, attempt))
-        try:
-            return call.parse(response)
-        finally:
-            release(response)
-
-    def _outcome(self, call: Call[Any]) -> Any:
-        try:
-            return self._send(call)
-        except I3XError as exc:
-            return exc
-
-    def _drive(self, flow: Flow[_T], step: Step | None = None) -> _T:
-        try:
-            if step is None:
-                step = next(flow)
-            while True:
-                try:
-                    if isinstance(step, Batch):
-                        outcome: Any = [self._outcome(c) for c in step.calls]
-                    elif isinstance(step, Connected):
-                        outcome = None
-                    else:
-                        outcome = self._send(step)
-                except I3XError as exc:
-                    step = flow.throw(exc)
-                else:
-                    step = flow.send(outcome)
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
+    def _share_parts(self, parent: Client) -> None:
+        self._driver = parent._driver
+        self._machinery = parent._machinery
 
     def _run(self, flow: Flow[_T]) -> _T:
+        """Run an operation: check its arguments, connect if needed, then drive it."""
         step = first_step(flow)
         if isinstance(step, Done):
-            return step.value  # type: ignore[no-any-return]
-        if self._state.api_root is None:
+            value: _T = step.value
+            return value
+        if self._ctx.state.api_root is None:
             self._connect(stacklevel=4)
-        return self._drive(flow, step)
+        return self._driver.drive(flow, self._ctx, step)
 
     def _connect(self, *, stacklevel: int) -> ServerInfo:
-        info = self._drive(self._connect_flow())
-        for message in self._take_warnings():
+        info = self._driver.drive(connect_flow(self._ctx), self._ctx)
+        for message in self._ctx.state.take_warnings():
             warnings.warn(message, DeprecationWarning, stacklevel=stacklevel)
         callback = self.on_connect
         if callback is not None:
             callback(self)
         return info
 
-    def with_options(
-        self,
-        *,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-        max_retries: int | None = None,
-        batch_size: int | None = None,
-    ) -> Self:
-        """A view of this client with other request options, for one call or many.
-
-        It shares the connection pool, the connection and the subscriptions:
-
-        ```python
-        client.with_options(timeout=2.0, max_retries=0).get_value("pump-101-flow")
-        ```
-
-        An argument left out keeps the client's setting; `timeout=None` turns the
-        timeout off (as it does for the client), for a long history read, say.
-        """
-        clone: Self = self._copy_with(timeout, max_retries, batch_size)
-        return clone
-
     # ---------------------------------------------------------------- connection
-
-    @property
-    def is_connected(self) -> bool:
-        """Whether [`connect()`][i3x.Client.connect] succeeded and [`disconnect()`][i3x.Client.disconnect] has not been called."""
-        return self._state.api_root is not None
 
     def connect(self) -> ServerInfo:
         """Connect: read `GET /info` and learn the server's version and capabilities.
@@ -240,23 +161,21 @@ class Client(BaseClient):
         client with the same `client_id` can still sync what they queued.
         `close()` is the same method, for code that expects that name.
         """
-        with self._state.lock:
-            deliveries = list(self._state.deliveries.values())
-        runtime = self._state.runtime
+        state = self._ctx.state
+        with state.lock:
+            deliveries = list(state.deliveries.values())
+        runtime = self._machinery.take()
         if runtime is not None:
-            self._state.runtime = None
-            runtime.stop(self)
-        for flow in self._final_acks(deliveries):
+            runtime.stop(self._ctx)
+        quiet = self._quiet_context()
+        for flow in final_ack_flows(quiet, deliveries):
             try:
-                self.with_options(max_retries=0)._run(flow)
+                self._driver.drive(flow, quiet)
             except I3XError as exc:  # the server sends those updates again: nothing is lost
                 logger.info("could not acknowledge delivered updates at disconnect: %s", exc)
-        with self._state.lock:
-            http, self._pool.http = self._pool.http, None
-        if isinstance(http, httpx.Client):
-            http.close()
+        self._driver.close()
         was_connected = self.is_connected
-        self._forget_connection()
+        self._ctx.state.forget_connection()
         callback = self.on_disconnect
         if callback is not None and was_connected:
             callback(self)
@@ -274,15 +193,15 @@ class Client(BaseClient):
 
     def get_info(self) -> ServerInfo:
         """Read `GET /info` again: spec version, server identity and capabilities."""
-        return self._run(self._get_info())
+        return self._run(get_info_flow(self._ctx))
 
     def get_namespaces(self) -> list[Namespace]:
         """All namespaces."""
-        return self._run(self._get_namespaces())
+        return self._run(get_namespaces_flow(self._ctx))
 
     def get_object_types(self, namespace_uri: str | None = None) -> list[ObjectType]:
         """All object types, or those of one namespace."""
-        return self._run(self._get_object_types(namespace_uri))
+        return self._run(get_object_types_flow(self._ctx, namespace_uri))
 
     def query_object_types(self, element_ids: Iterable[str]) -> list[ObjectType]:
         """Object types by id, in request order.
@@ -290,11 +209,11 @@ class Client(BaseClient):
         Raises:
             BulkError: Some ids failed; `.results` holds the others.
         """
-        return self._run(self._query_object_types(element_ids))
+        return self._run(query_object_types_flow(self._ctx, element_ids))
 
     def get_relationship_types(self, namespace_uri: str | None = None) -> list[RelationshipType]:
         """All relationship types, or those of one namespace."""
-        return self._run(self._get_relationship_types(namespace_uri))
+        return self._run(get_relationship_types_flow(self._ctx, namespace_uri))
 
     def query_relationship_types(self, element_ids: Iterable[str]) -> list[RelationshipType]:
         """Relationship types by id, in request order.
@@ -302,7 +221,7 @@ class Client(BaseClient):
         Raises:
             BulkError: Some ids failed; `.results` holds the others.
         """
-        return self._run(self._query_relationship_types(element_ids))
+        return self._run(query_relationship_types_flow(self._ctx, element_ids))
 
     def get_objects(
         self,
@@ -316,7 +235,9 @@ class Client(BaseClient):
 
         `type_element_id` is the same filter under its i3X 1.0 name.
         """
-        return self._run(self._get_objects(type_id, include_metadata, root, type_element_id))
+        return self._run(
+            get_objects_flow(self._ctx, type_id, include_metadata, root, type_element_id)
+        )
 
     def get_object(self, element_id: str, include_metadata: bool = False) -> ObjectInstance:
         """One object.
@@ -324,7 +245,7 @@ class Client(BaseClient):
         Raises:
             NotFoundError: No such element.
         """
-        return self._run(self._get_object(element_id, include_metadata))
+        return self._run(get_object_flow(self._ctx, element_id, include_metadata))
 
     def list_objects(
         self, element_ids: Iterable[str], include_metadata: bool = False
@@ -334,7 +255,7 @@ class Client(BaseClient):
         Raises:
             BulkError: Some ids failed; `.results` holds the others.
         """
-        return self._run(self._list_objects(element_ids, include_metadata))
+        return self._run(list_objects_flow(self._ctx, element_ids, include_metadata))
 
     def get_related_objects(
         self,
@@ -351,7 +272,7 @@ class Client(BaseClient):
             BulkError: Some ids failed; `.results` holds the others' related objects.
         """
         return self._run(
-            self._get_related_objects(element_ids, relationship_type, include_metadata)
+            get_related_objects_flow(self._ctx, element_ids, relationship_type, include_metadata)
         )
 
     # -------------------------------------------------------------------- values
@@ -368,7 +289,7 @@ class Client(BaseClient):
             NotFoundError: No such element.
             ValueError: `element_id` is empty or `max_depth` negative (before any request).
         """
-        return self._run(self._get_value(element_id, max_depth))
+        return self._run(get_value_flow(self._ctx, element_id, max_depth))
 
     def get_values(
         self, element_ids: Iterable[str], max_depth: int = 1
@@ -383,7 +304,7 @@ class Client(BaseClient):
         Raises:
             BulkError: Some ids failed; `.results` holds the others' values.
         """
-        return self._run(self._get_values(element_ids, max_depth))
+        return self._run(get_values_flow(self._ctx, element_ids, max_depth))
 
     def get_history(
         self,
@@ -402,7 +323,7 @@ class Client(BaseClient):
             NotFoundError: No such element.
             NotSupportedError: The server keeps no history.
         """
-        return self._run(self._get_history(element_id, start_time, end_time, max_depth))
+        return self._run(get_history_flow(self._ctx, element_id, start_time, end_time, max_depth))
 
     def get_histories(
         self,
@@ -416,7 +337,9 @@ class Client(BaseClient):
         Raises:
             BulkError: Some ids failed; `.results` holds the others' histories.
         """
-        return self._run(self._get_histories(element_ids, start_time, end_time, max_depth))
+        return self._run(
+            get_histories_flow(self._ctx, element_ids, start_time, end_time, max_depth)
+        )
 
     # -------------------------------------------------------------------- writes
 
@@ -438,7 +361,7 @@ class Client(BaseClient):
             BadRequestError: The value does not fit the element's type schema.
             NotFoundError: No such element.
         """
-        self._run(self._update_value(element_id, value, quality, timestamp))
+        self._run(update_value_flow(self._ctx, element_id, value, quality, timestamp))
 
     def update_values(self, updates: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
         """Write many current values in one request (values or [`VQT`][i3x.VQT] as in [`update_value()`][i3x.Client.update_value]).
@@ -446,7 +369,7 @@ class Client(BaseClient):
         Raises:
             BulkError: Some writes failed (the others were applied); `.errors` says which.
         """
-        self._run(self._update_values(updates))
+        self._run(update_values_flow(self._ctx, updates))
 
     def update_history(self, element_id: str, value: Any) -> None:
         """Write historical values: a [`VQT`][i3x.VQT] (with timestamp) or a list of them.
@@ -454,13 +377,13 @@ class Client(BaseClient):
         Raises:
             NotSupportedError: The server does not accept history writes.
         """
-        self._run(self._update_history(element_id, value))
+        self._run(update_history_flow(self._ctx, element_id, value))
 
     # ---------------------------------------------------- subscriptions (requests)
 
     def create_subscription(self, display_name: str | None = None) -> str:
         """Create an empty subscription and return its id."""
-        return self._run(self._create_subscription(display_name))
+        return self._run(create_subscription_flow(self._ctx, display_name))
 
     def register_items(
         self, subscription_id: str, element_ids: Iterable[str], max_depth: int = 0
@@ -470,18 +393,18 @@ class Client(BaseClient):
         Raises:
             BulkError: Some ids could not be registered; the others were.
         """
-        self._run(self._register_items(subscription_id, element_ids, max_depth))
+        self._run(register_items_flow(self._ctx, subscription_id, element_ids, max_depth))
 
     def unregister_items(self, subscription_id: str, element_ids: Iterable[str]) -> None:
         """Stop monitoring elements (updates already queued stay queued)."""
-        self._run(self._unregister_items(subscription_id, element_ids))
+        self._run(unregister_items_flow(self._ctx, subscription_id, element_ids))
 
     def get_subscriptions(self) -> list[Subscription]:
         """The subscriptions this client created that the server still has.
 
         i3X has no "list all": the client tracks the ids it created.
         """
-        return self._run(self._list_subscriptions(None))
+        return self._run(list_subscriptions_flow(self._ctx, None))
 
     def list_subscriptions(
         self, subscription_ids: Iterable[str] | None = None
@@ -491,7 +414,7 @@ class Client(BaseClient):
         Raises:
             BulkError: Some ids are unknown (or another client's).
         """
-        return self._run(self._list_subscriptions(subscription_ids))
+        return self._run(list_subscriptions_flow(self._ctx, subscription_ids))
 
     def get_subscription(self, subscription_id: str) -> Subscription:
         """One subscription's details.
@@ -499,11 +422,11 @@ class Client(BaseClient):
         Raises:
             NotFoundError: Unknown, expired, or another client's subscription.
         """
-        return self._run(self._get_subscription(subscription_id))
+        return self._run(get_subscription_flow(self._ctx, subscription_id))
 
     def delete_subscriptions(self, subscription_ids: Iterable[str]) -> None:
         """Delete subscriptions on the server (without stopping local delivery; see [`unsubscribe()`][i3x.Client.unsubscribe])."""
-        self._run(self._delete_subscriptions(subscription_ids))
+        self._run(delete_subscriptions_flow(self._ctx, subscription_ids))
 
     def sync_subscription(
         self,
@@ -524,7 +447,7 @@ class Client(BaseClient):
             SubscriptionError: This client is streaming the subscription (stop it first).
             NotFoundError: Unknown, expired, or another client's subscription.
         """
-        return self._run(self._sync_subscription(subscription, last_sequence_number))
+        return self._run(sync_subscription_flow(self._ctx, subscription, last_sequence_number))
 
     # -------------------------------------------------- subscriptions (delivery)
 
@@ -567,21 +490,21 @@ class Client(BaseClient):
             BulkError: Some elements could not be registered (the subscription is deleted).
         """
         settings = DeliverySettings(mode, poll_interval, resync, stream_idle_timeout)
-        sub_id = self._run(self._subscribe_flow(element_ids, max_depth, display_name))
+        sub_id = self._run(subscribe_flow(self._ctx, element_ids, max_depth, display_name))
         # Threads only once the subscription exists: a failed subscribe leaves none behind.
         runtime = self._runtime()
         runtime.loop.call(
-            runtime.buffer.put(Delivered(subscribed=self._subscription_model(sub_id)))
+            runtime.buffer.put(Delivered(subscribed=subscription_model(self._ctx, sub_id)))
         )
         delivery = self._start_delivery(sub_id, settings, runtime.buffer)
-        return self._subscription_model(sub_id, delivery)
+        return subscription_model(self._ctx, sub_id, delivery)
 
     def unsubscribe(self, subscription: Subscription | str) -> None:
         """Stop delivering a subscription and delete it on the server."""
         key = subscription_key(subscription)
-        server_id = self._server_id(key)
+        server_id = self._ctx.state.server_id(key)
         self._stop_delivery(key)
-        self._run(self._delete_quietly(server_id))
+        self._run(delete_quietly_flow(self._ctx, server_id))
 
     def start_stream(
         self,
@@ -598,9 +521,9 @@ class Client(BaseClient):
         """
         key = subscription_key(subscription_id, "subscription_id")
         settings = DeliverySettings(mode, poll_interval, resync, stream_idle_timeout)
-        if self._delivery_for(key) is not None:
+        if self._ctx.state.delivery_for(key) is not None:
             return
-        if self._state.api_root is None:
+        if self._ctx.state.api_root is None:
             self._connect(stacklevel=3)
         self._start_delivery(key, settings, self._runtime().buffer)
 
@@ -642,7 +565,7 @@ class Client(BaseClient):
         """
         settings = DeliverySettings(mode, poll_interval, resync, stream_idle_timeout)
         size = check_positive_int(buffer_size, "buffer_size")
-        sub_id = self._run(self._subscribe_flow(element_ids, max_depth, display_name))
+        sub_id = self._run(subscribe_flow(self._ctx, element_ids, max_depth, display_name))
         buffer = ThreadBuffer(self._runtime().loop.loop, size)
         delivery = self._start_delivery(sub_id, settings, buffer)
         closed = threading.Event()
@@ -654,10 +577,10 @@ class Client(BaseClient):
             server_id = delivery.server_id
             self._stop_delivery(sub_id)
             buffer.close()
-            self._run(self._delete_quietly(server_id))
+            self._run(delete_quietly_flow(self._ctx, server_id))
 
         stream = SubscriptionStream(
-            self._subscription_model(sub_id, delivery), buffer, delivery, close
+            subscription_model(self._ctx, sub_id, delivery), buffer, delivery, close
         )
         try:
             yield stream
@@ -667,35 +590,22 @@ class Client(BaseClient):
     # --------------------------------------------------------- delivery plumbing
 
     def _runtime(self) -> _Runtime:
-        with self._state.lock:
-            runtime = self._state.runtime
-            if runtime is None:
-                runtime = _Runtime(self)
-                self._state.runtime = runtime
-            return runtime  # type: ignore[no-any-return]
+        return self._machinery.get(self)
 
-    def _start_delivery(self, sub_id: str, settings: DeliverySettings, sink: Any) -> Delivery:
-        timeout = self._options.timeout.connect or 10.0
+    def _start_delivery(self, sub_id: str, settings: DeliverySettings, sink: Sink) -> Delivery:
         runtime = self._runtime()
         try:
-            return runtime.loop.call(start_delivery(self, sub_id, settings, sink, timeout))
+            return runtime.loop.call(
+                start_delivery(self._ctx, sub_id, settings, sink, self._start_timeout())
+            )
         except BaseException:
-            self._release_idle_runtime()
+            self._machinery.release_if_idle(self._ctx)
             raise
 
-    def _release_idle_runtime(self) -> None:
-        """Stop the delivery threads when nothing is delivered any more."""
-        with self._state.lock:
-            runtime = self._state.runtime
-            if runtime is None or self._state.deliveries:
-                return
-            self._state.runtime = None
-        runtime.stop(self)
-
     def _stop_delivery(self, key: str) -> None:
-        runtime = self._state.runtime
+        runtime = self._machinery.current()
         if runtime is not None and runtime.loop.alive:
-            runtime.loop.call(stop_delivery(self, key), STOP_TIMEOUT)
+            runtime.loop.call(stop_delivery(self._ctx, key), STOP_TIMEOUT)
             runtime.dispatcher.wait_idle()
 
 
@@ -707,13 +617,46 @@ class _Runtime:
         self.buffer = ThreadBuffer(self.loop.loop)
         self.dispatcher = ThreadDispatcher(client, self.buffer)
 
-    def stop(self, client: Client) -> None:
-        with client._state.lock:
-            keys = list(client._state.deliveries)
+    def stop(self, ctx: Context) -> None:
+        with ctx.state.lock:
+            keys = list(ctx.state.deliveries)
         for key in keys:
             try:
-                self.loop.call(stop_delivery(client, key), STOP_TIMEOUT)
+                self.loop.call(stop_delivery(ctx, key), STOP_TIMEOUT)
             except (concurrent.futures.TimeoutError, RuntimeError):
                 logger.warning("subscription %s did not stop in time", key)
         self.dispatcher.stop()
         self.loop.stop()
+
+
+class _Machinery:
+    """Holds a client's `_Runtime`, started by its first subscription and shared with its
+    `with_options()` views, so that the client's `disconnect()` ends what a view started."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._runtime: _Runtime | None = None
+
+    def current(self) -> _Runtime | None:
+        return self._runtime
+
+    def get(self, client: Client) -> _Runtime:
+        """The runtime, started now if there is none (callbacks get `client`)."""
+        with self._lock:
+            if self._runtime is None:
+                self._runtime = _Runtime(client)
+            return self._runtime
+
+    def take(self) -> _Runtime | None:
+        """Hand over the runtime to stop it; the next subscription starts another."""
+        with self._lock:
+            runtime, self._runtime = self._runtime, None
+        return runtime
+
+    def release_if_idle(self, ctx: Context) -> None:
+        """Stop the threads when nothing is delivered any more (a failed start)."""
+        with self._lock, ctx.state.lock:
+            if self._runtime is None or ctx.state.deliveries:
+                return
+            runtime, self._runtime = self._runtime, None
+        runtime.stop(ctx)

@@ -276,6 +276,18 @@ class SubscriptionLostError(SubscriptionError):
     new subscription; read current values again if your state must be whole.
     """
 
+    def __init__(
+        self,
+        message: str,
+        *,
+        new_subscription_id: str | None = None,
+        subscription_id: str | None = None,
+        **kw: Any,
+    ) -> None:
+        super().__init__(message, subscription_id=subscription_id, **kw)
+        self.new_subscription_id: str | None = new_subscription_id
+        """The id the server knows the re-created subscription by."""
+
 
 class InsecureTLSWarning(UserWarning):
     """A client was made with `verify=False`: it does not check whom it talks to.

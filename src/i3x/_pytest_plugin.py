@@ -15,6 +15,11 @@ conftest needed:
     every server it made is stopped when the test ends. `ticking` defaults to False here
     too; pass `ticking=True` for a live plant.
 
+`i3x_fast_waits`
+    Shortens the client's waits for the test (`i3x.testing.waits(backoff=0.01)`):
+    retries and subscription reconnects follow each other after 10 ms instead of the
+    production backoff, so tests that provoke failures run quickly. Needs no extra.
+
 Example:
 
 ```python
@@ -50,10 +55,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
 
+from ._timing import waits
+
 if TYPE_CHECKING:
     from .testing import DemoServer
 
-__all__ = ["DemoServerFactory", "i3x_server", "i3x_server_factory"]
+__all__ = ["DemoServerFactory", "i3x_fast_waits", "i3x_server", "i3x_server_factory"]
 
 
 class DemoServerFactory(Protocol):
@@ -93,3 +100,10 @@ def i3x_server_factory() -> Iterator[DemoServerFactory]:
     yield factory
     for server in made:
         server.stop()
+
+
+@pytest.fixture
+def i3x_fast_waits() -> Iterator[None]:
+    """Retries and reconnects 10 ms apart for the test (no production backoff)."""
+    with waits(backoff=0.01):
+        yield

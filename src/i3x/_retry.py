@@ -18,16 +18,11 @@ from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import httpx
-from tenacity import (
-    RetryCallState,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_exponential,
-    wait_random,
-)
+from tenacity import RetryCallState, retry_if_exception, stop_after_attempt
 
-from ._constants import INITIAL_RETRY_DELAY, MAX_RETRY_AFTER, MAX_RETRY_DELAY, RETRYABLE_STATUSES
+from ._constants import MAX_RETRY_AFTER, RETRYABLE_STATUSES
 from ._exceptions import APIStatusError, ConnectionError, I3XError, status_error
+from ._timing import current
 from ._wire import error_detail, request_label
 
 __all__ = [
@@ -42,12 +37,6 @@ __all__ = [
 logger = logging.getLogger("i3x")
 
 _R = TypeVar("_R")
-
-# Exponential backoff plus up to half a step of jitter, so that clients retrying
-# together do not come back together.
-_backoff = wait_exponential(multiplier=INITIAL_RETRY_DELAY, max=MAX_RETRY_DELAY) + wait_random(
-    0, INITIAL_RETRY_DELAY
-)
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
@@ -87,7 +76,7 @@ def _wait(state: RetryCallState) -> float:
     retry_after: float | None = getattr(exc, "retry_after", None)
     if retry_after is not None and retry_after <= MAX_RETRY_AFTER:
         return retry_after
-    return float(_backoff(state))
+    return float(current().retry_backoff(state))
 
 
 def _log_retry(state: RetryCallState) -> None:
@@ -100,7 +89,7 @@ def retry_args(
     *,
     max_retries: int,
     idempotent: bool,
-    sleep: Callable[[float], None] | Callable[[float], Awaitable[None]],
+    sleep: Callable[[float], object],
 ) -> dict[str, Any]:
     """Keyword arguments for `tenacity.Retrying` and `tenacity.AsyncRetrying`."""
     return {

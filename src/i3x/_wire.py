@@ -58,8 +58,6 @@ __all__ = [
 
 _T = TypeVar("_T")
 
-JSON_HEADERS: Final = {"Accept": "application/json"}
-
 
 @dataclass(frozen=True)
 class Call(Generic[_T]):

@@ -17,11 +17,10 @@ from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 import pytest
-import tenacity
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 import i3x
-from i3x.testing import DemoServer
+from i3x.testing import DemoServer, waits
 
 
 class _AsyncIterFacade:
@@ -115,17 +114,16 @@ async def _make_async(url: str, **kwargs: Any) -> i3x.AsyncClient:
 
 
 @pytest.fixture
-def client(client_factory: Callable[..., i3x.Client], i3x_server: DemoServer) -> i3x.Client:
-    """A client of each kind, connected to a fresh demo-plant server."""
-    return client_factory(i3x_server.url)
+def short_delivery_wait() -> Iterator[None]:
+    """A sync-mode delivery waits 0.5 s (not 5 s) for its consumer before syncing anyway."""
+    with waits(sync_delivery_wait=0.5):
+        yield
 
 
 @pytest.fixture
-def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Retry and reconnect without the production backoff, so fault tests run quickly."""
-    monkeypatch.setattr("i3x._retry._backoff", tenacity.wait_fixed(0.01))
-    monkeypatch.setattr("i3x._streaming._reconnect_wait", lambda: tenacity.wait_fixed(0.01))
-    monkeypatch.setattr("i3x._streaming.RECONNECT_INITIAL", 0.01)
+def client(client_factory: Callable[..., i3x.Client], i3x_server: DemoServer) -> i3x.Client:
+    """A client of each kind, connected to a fresh demo-plant server."""
+    return client_factory(i3x_server.url)
 
 
 class Recorder:

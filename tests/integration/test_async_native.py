@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
 import pytest
 
 import i3x
@@ -78,13 +79,32 @@ async def test_batches_are_sent_concurrently_and_keep_order(i3x_server: DemoServ
     assert elapsed < 0.2 * len(ids) / 2
 
 
+class _CountingTransport(httpx.AsyncHTTPTransport):
+    """A real transport (one connection pool) that counts what goes through it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.paths: list[str] = []
+        self.closed = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.paths.append(request.url.path)
+        return await super().handle_async_request(request)
+
+    async def aclose(self) -> None:
+        self.closed = True
+        await super().aclose()
+
+
 async def test_many_concurrent_calls_share_one_pool(i3x_server: DemoServer) -> None:
-    async with i3x.AsyncClient(i3x_server.url) as client:
+    transport = _CountingTransport()
+    async with i3x.AsyncClient(i3x_server.url, transport=transport) as client:
         results = await asyncio.gather(*(client.get_value("pt-304") for _ in range(100)))
-        pool = client._pool.http
+        assert not transport.closed
     assert {r.element_id for r in results} == {"pt-304"}
-    assert pool is not None
-    assert pool.is_closed
+    # The hundred reads went as one bulk read, through the one pool of the client.
+    assert [p for p in transport.paths if not p.endswith("/info")] == ["/v1/objects/value"]
+    assert transport.closed
 
 
 async def test_disconnect_cancels_deliveries_promptly(i3x_server: DemoServer) -> None:
@@ -159,11 +179,10 @@ async def test_stop_stream_in_the_middle_of_an_answer_acknowledges_what_went_out
 
 
 async def test_sync_mode_fetches_more_only_once_the_callbacks_took_the_answer(
-    i3x_server: DemoServer, monkeypatch: pytest.MonkeyPatch
+    i3x_server: DemoServer, short_delivery_wait: None
 ) -> None:
     # As the sync client's test of the same name, with a coroutine callback holding
     # the first answer while the event loop goes on.
-    monkeypatch.setattr(i3x._streaming, "SYNC_DELIVERY_WAIT", 0.5)
     sync_path = "/v1/subscriptions/sync"
     entered, release, all_in = asyncio.Event(), asyncio.Event(), asyncio.Event()
     got: list[float] = []

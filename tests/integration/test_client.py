@@ -193,7 +193,7 @@ def test_capability_off_is_not_supported(client: i3x.Client, i3x_server: DemoSer
 
 
 def test_retries_a_503_with_retry_after(
-    client_factory: Callable[..., i3x.Client], i3x_server: DemoServer, fast_backoff: None
+    client_factory: Callable[..., i3x.Client], i3x_server: DemoServer, i3x_fast_waits: None
 ) -> None:
     client = client_factory(i3x_server.url)
     client.connect()
@@ -204,7 +204,7 @@ def test_retries_a_503_with_retry_after(
 
 
 def test_read_survives_a_cut_connection(
-    client: i3x.Client, i3x_server: DemoServer, fast_backoff: None
+    client: i3x.Client, i3x_server: DemoServer, i3x_fast_waits: None
 ) -> None:
     client.connect()
     i3x_server.faults.cut_next(path="/v1/objects")
@@ -299,7 +299,7 @@ def test_another_clients_subscription_is_not_found(
 
 
 def test_with_options_shares_the_connection(
-    client: i3x.Client, i3x_server: DemoServer, fast_backoff: None
+    client: i3x.Client, i3x_server: DemoServer, i3x_fast_waits: None
 ) -> None:
     client.connect()
     quick = client.with_options(max_retries=0, timeout=5.0)

@@ -81,7 +81,7 @@ def test_no_secret_in_any_log_line_or_warning(
     i3x_server_factory: Callable[..., DemoServer],
     proxy: Proxy,
     logged: list[str],
-    fast_backoff: None,
+    i3x_fast_waits: None,
 ) -> None:
     server = i3x_server_factory(tls=True, token=TOKEN, basic_auth=(USER, PASSWORD))
     host = server.url.removeprefix("https://")

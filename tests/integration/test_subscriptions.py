@@ -63,7 +63,7 @@ def test_auto_mode_follows_the_capability(
 
 
 def test_stream_falls_back_to_sync_on_501(
-    client: i3x.Client, i3x_server: DemoServer, recorder: Recorder, fast_backoff: None
+    client: i3x.Client, i3x_server: DemoServer, recorder: Recorder, i3x_fast_waits: None
 ) -> None:
     client.connect()
     i3x_server.set_capabilities(stream=False)  # after connect: the client believes in streams
@@ -88,7 +88,7 @@ def test_sync_mode_survives_twenty_cuts_and_loses_nothing(
     client_factory: Callable[..., i3x.Client],
     i3x_server_factory: Callable[..., DemoServer],
     recorder: Recorder,
-    fast_backoff: None,
+    i3x_fast_waits: None,
 ) -> None:
     server = i3x_server_factory(queue_limit=5000)
     client = client_factory(server.url)
@@ -109,7 +109,7 @@ def test_sync_mode_survives_twenty_cuts_and_loses_nothing(
 
 
 def test_stream_reconnects_after_a_clean_end(
-    client: i3x.Client, i3x_server: DemoServer, recorder: Recorder, fast_backoff: None
+    client: i3x.Client, i3x_server: DemoServer, recorder: Recorder, i3x_fast_waits: None
 ) -> None:
     recorder.attach(client)
     i3x_server.faults.end_stream_after(2)
@@ -125,7 +125,7 @@ def test_stream_reconnects_after_a_clean_end(
 
 
 def test_stream_reconnects_after_a_cut_mid_event(
-    client: i3x.Client, i3x_server: DemoServer, recorder: Recorder, fast_backoff: None
+    client: i3x.Client, i3x_server: DemoServer, recorder: Recorder, i3x_fast_waits: None
 ) -> None:
     recorder.attach(client)
     i3x_server.faults.cut_stream_after(1)
@@ -142,7 +142,7 @@ def test_stream_reconnects_after_a_cut_mid_event(
 
 
 def test_stream_taken_over_by_another_stream(
-    client: i3x.Client, i3x_server: DemoServer, recorder: Recorder, fast_backoff: None
+    client: i3x.Client, i3x_server: DemoServer, recorder: Recorder, i3x_fast_waits: None
 ) -> None:
     recorder.attach(client)
     sub = client.subscribe(["pt-304"], mode="stream")
@@ -197,7 +197,7 @@ def test_plain_sync_resumes_after_stop_stream_without_loss(
 
 
 def test_expired_subscription_is_recreated_and_delivery_resumes(
-    client: i3x.Client, i3x_server: DemoServer, recorder: Recorder, fast_backoff: None
+    client: i3x.Client, i3x_server: DemoServer, recorder: Recorder, i3x_fast_waits: None
 ) -> None:
     recorder.attach(client)
     sub = client.subscribe(["pt-304"], mode="sync", poll_interval=0.05, resync=True)
@@ -215,7 +215,7 @@ def test_expired_subscription_is_recreated_and_delivery_resumes(
 
 
 def test_server_restart_recreates_a_streamed_subscription(
-    client: i3x.Client, i3x_server: DemoServer, recorder: Recorder, fast_backoff: None
+    client: i3x.Client, i3x_server: DemoServer, recorder: Recorder, i3x_fast_waits: None
 ) -> None:
     recorder.attach(client)
     client.subscribe(["pt-304"], mode="stream")
@@ -271,14 +271,13 @@ SYNC_PATH = "/v1/subscriptions/sync"
 
 
 def test_sync_mode_fetches_more_only_once_the_callbacks_took_the_answer(
-    i3x_server: DemoServer, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+    i3x_server: DemoServer, recorder: Recorder, short_delivery_wait: None
 ) -> None:
     # The next sync acknowledges what the callbacks took; syncing before they took it
     # would fetch the same batches again. While a callback holds an answer, the loop
-    # waits, but only up to SYNC_DELIVERY_WAIT: then it syncs once to keep the
+    # waits, but only up to its sync delivery wait (0.5 s here): then it syncs once to keep the
     # subscription alive on the server (its TTL), acknowledging nothing new, and waits
     # again. (The async client's twin is in test_async_native.)
-    monkeypatch.setattr(i3x._streaming, "SYNC_DELIVERY_WAIT", 0.5)
     entered, release = threading.Event(), threading.Event()
     held_at: list[float] = []
 
@@ -340,7 +339,7 @@ def test_unsubscribe_is_prompt_and_keeps_other_subscriptions(
 
 
 def test_idle_timeout_reconnects_a_silent_stream(
-    client: i3x.Client, i3x_server: DemoServer, recorder: Recorder, fast_backoff: None
+    client: i3x.Client, i3x_server: DemoServer, recorder: Recorder, i3x_fast_waits: None
 ) -> None:
     recorder.attach(client)
     client.subscribe(["pt-304"], mode="stream", stream_idle_timeout=0.2)

@@ -10,13 +10,15 @@ import asyncio
 import json
 import logging
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
 import respx
 
 import i3x
+import i3x.testing
+from i3x._driver import AsyncDriver
 
 from ._helpers import API, BASE, INFO, bulk, error_body, failed, item, ok, sent_json, vqt
 
@@ -24,21 +26,23 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def waits() -> list[float]:
-    return []
+def waited() -> Iterator[list[float]]:
+    """Every wait between retries, recorded by a coroutine instead of sleeping."""
+    seen: list[float] = []
+
+    async def record(seconds: float) -> None:
+        seen.append(seconds)
+
+    with i3x.testing.waits(sleep=record):
+        yield seen
 
 
 @pytest.fixture
 async def client(
-    respx_mock: respx.MockRouter, waits: list[float]
+    respx_mock: respx.MockRouter, waited: list[float]
 ) -> AsyncIterator[i3x.AsyncClient]:
     respx_mock.get(f"{API}/info").respond(json=INFO)
-
-    async def record(seconds: float) -> None:
-        waits.append(seconds)
-
     c = i3x.AsyncClient(API, client_id="unit-client", token="s3cret-token")
-    c._sleep = record
     await c.connect()
     yield c
     await c.aclose()
@@ -208,7 +212,7 @@ async def test_a_merged_request_that_fails_fails_each_caller(
 
 
 async def test_retry_after_is_honoured_with_the_async_sleep(
-    client: i3x.AsyncClient, respx_mock: respx.MockRouter, waits: list[float]
+    client: i3x.AsyncClient, respx_mock: respx.MockRouter, waited: list[float]
 ) -> None:
     respx_mock.get(f"{API}/namespaces").mock(
         side_effect=[
@@ -219,11 +223,11 @@ async def test_retry_after_is_honoured_with_the_async_sleep(
         ]
     )
     assert [n.uri for n in await client.get_namespaces()] == ["urn:x"]
-    assert waits == [3.0]
+    assert waited == [3.0]
 
 
 async def test_writes_are_not_retried_after_a_503(
-    client: i3x.AsyncClient, respx_mock: respx.MockRouter, waits: list[float]
+    client: i3x.AsyncClient, respx_mock: respx.MockRouter, waited: list[float]
 ) -> None:
     route = respx_mock.put(f"{API}/objects/value").respond(
         503, json=error_body(503, "Busy", "later")
@@ -231,17 +235,17 @@ async def test_writes_are_not_retried_after_a_503(
     with pytest.raises(i3x.ServerError):
         await client.update_value("a", 1)
     assert route.call_count == 1
-    assert waits == []
+    assert waited == []
 
 
 async def test_a_read_timeout_is_an_i3x_timeout(
-    client: i3x.AsyncClient, respx_mock: respx.MockRouter, waits: list[float]
+    client: i3x.AsyncClient, respx_mock: respx.MockRouter, waited: list[float]
 ) -> None:
     respx_mock.get(f"{API}/namespaces").mock(side_effect=httpx.ReadTimeout("slow"))
     with pytest.raises(i3x.TimeoutError) as timeout:
         await client.get_namespaces()
     assert isinstance(timeout.value, i3x.ConnectionError)
-    assert len(waits) == 2  # retried twice: a read is safe to repeat
+    assert len(waited) == 2  # retried twice: a read is safe to repeat
     assert timeout.value.__cause__ is not None
 
 
@@ -324,10 +328,10 @@ async def test_a_sync_transport_is_refused() -> None:
 async def test_subscription_connections_use_tcp_keepalive() -> None:
     # A vanished peer is found by TCP keepalive while a quiet, healthy stream stays up.
     client = i3x.AsyncClient(API)
-    delivery_api = i3x.AsyncClient._for_delivery(client)
-    http = await delivery_api._client()
+    driver = AsyncDriver(client._ctx.config, keepalive=True)
+    http = await driver.client()
     try:
         options = http._transport._pool._socket_options  # type: ignore[attr-defined]
         assert (socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1) in options
     finally:
-        await delivery_api._close_pool()
+        await driver.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 import ssl
@@ -13,8 +14,9 @@ import pytest
 import respx
 
 import i3x
+from i3x.testing import waits
 
-from ._helpers import API, INFO, TLS, ok
+from ._helpers import API, INFO, TLS, bulk, item, ok
 
 SECRET = "s3cr3t-VALUE"
 
@@ -126,8 +128,10 @@ def test_a_request_h11_refuses_is_not_retried_and_not_quoted(
 
     client = i3x.Client(listening, auth=bad_auth, max_retries=3, timeout=5)
     sleeps: list[float] = []
-    client._sleep = sleeps.append
-    with pytest.raises(i3x.I3XError, match="could not be sent: it is not valid HTTP") as caught:
+    with (
+        waits(sleep=sleeps.append),
+        pytest.raises(i3x.I3XError, match="could not be sent: it is not valid HTTP") as caught,
+    ):
         client.connect()
     client.close()
     assert not isinstance(caught.value, i3x.ConnectionError)
@@ -254,14 +258,13 @@ def test_a_query_in_base_url_never_shows_in_errors_or_logs(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     errors: list[i3x.I3XError] = []
-    with respx.mock() as router:
+    with respx.mock() as router, waits(sleep=lambda seconds: None):
         router.get(f"{API}/info").respond(json=INFO)
         router.get(f"{API}/namespaces").mock(
             side_effect=[httpx.Response(503), httpx.Response(404, json={"detail": "gone"})]
         )
         router.get(f"{API}/objecttypes").mock(side_effect=httpx.ConnectError("refused"))
         client = i3x.Client(f"http://user:pw@i3x.test/v1/?code={SECRET}&mode=x", verify=TLS)
-        client._sleep = lambda seconds: None
         for call in (client.get_namespaces, lambda: client.get_object_types("urn:plant")):
             with pytest.raises(i3x.I3XError) as caught:
                 call()
@@ -278,16 +281,29 @@ def test_a_query_in_base_url_never_shows_in_errors_or_logs(
 
 @pytest.mark.anyio
 async def test_the_async_client_sends_the_base_url_query_too() -> None:
+    streamed = asyncio.Event()
+
+    def stream(request: httpx.Request) -> httpx.Response:
+        streamed.set()
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=b"")
+
     with respx.mock() as router:
         router.get(f"{API}/info").respond(json=INFO)
         route = router.get(f"{API}/namespaces").respond(json=ok([]))
+        router.post(f"{API}/subscriptions").respond(json=ok({"subscriptionId": "s-1"}))
+        router.post(f"{API}/subscriptions/register").respond(json=bulk(item("pt-304")))
+        router.post(f"{API}/subscriptions/delete").respond(
+            json=bulk(item("s-1", subscription=True))
+        )
+        stream_route = router.post(f"{API}/subscriptions/stream").mock(side_effect=stream)
         async with i3x.AsyncClient(GATEWAY, verify=TLS) as client:
             await client.get_namespaces()
-            stream_pool = await i3x.AsyncClient._for_delivery(client)._stream_pool()
-            await stream_pool.aclose()
+            sub = await client.subscribe(["pt-304"], mode="stream")
+            await asyncio.wait_for(streamed.wait(), 5)
+            await client.unsubscribe(sub)
     assert route.calls.last.request.url.params["code"] == SECRET
     # Subscription streams open their own pool, from the same settings.
-    assert stream_pool.params["code"] == SECRET
+    assert stream_route.calls[0].request.url.params["code"] == SECRET
 
 
 # ------------------------------------------------------------------ with_options
@@ -311,10 +327,10 @@ def test_one_ssl_context_serves_every_pool_of_a_client() -> None:
     # httpx loads the CA bundle for every client it builds (about 10 ms); the SDK builds
     # one per delivery and per event loop, so it makes the context once and shares it.
     client = i3x.Client("https://i3x.test/v1")
-    context = client._http_settings()["verify"]
+    context = client._ctx.config.http.kwargs()["verify"]
     assert isinstance(context, ssl.SSLContext)
     assert context.verify_mode == ssl.CERT_REQUIRED
-    assert client.with_options(timeout=3)._http_settings()["verify"] is context
+    assert client.with_options(timeout=3)._ctx.config.http.kwargs()["verify"] is context
     with pytest.warns(i3x.InsecureTLSWarning):
         unverified = i3x.Client("https://i3x.test/v1", verify=False)
-    assert unverified._http_settings()["verify"] is False
+    assert unverified._ctx.config.http.kwargs()["verify"] is False

@@ -5,22 +5,29 @@ from __future__ import annotations
 import base64
 import logging
 import warnings
+from collections.abc import Iterator
 
 import httpx
 import pytest
 import respx
 
 import i3x
+from i3x.testing import waits
 
 from ._helpers import API, BASE, INFO, TLS, ok, sample, sample_bytes, vqt
 
 NOT_FOUND = {"detail": "Not Found"}
 
 
+@pytest.fixture(autouse=True)
+def _no_waits() -> Iterator[None]:
+    """Retries follow each other at once."""
+    with waits(sleep=lambda seconds: None):
+        yield
+
+
 def _client(base_url: str = API, **kwargs: object) -> i3x.Client:
-    c = i3x.Client(base_url, verify=TLS, **kwargs)  # type: ignore[arg-type]
-    c._sleep = lambda seconds: None
-    return c
+    return i3x.Client(base_url, verify=TLS, **kwargs)  # type: ignore[arg-type]
 
 
 # ----------------------------------------------------------------------------- /info

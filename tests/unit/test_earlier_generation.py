@@ -13,7 +13,7 @@ import pytest
 import respx
 
 import i3x
-from i3x._subscriptions import parse_stream_event
+from i3x._events import parse_stream_event
 
 from ._helpers import API, CLIENT_ID, ok, sample, sent_json, sse_items
 

@@ -13,10 +13,9 @@ from typing import Any
 
 import pytest
 import respx
-import tenacity
 
 import i3x
-from i3x._subscriptions import parse_stream_event
+from i3x._events import parse_stream_event
 
 from ._helpers import INFO, sample_bytes
 
@@ -35,9 +34,8 @@ def _data_items(sample: str) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(autouse=True)
-def _fast_reconnect(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("i3x._streaming._reconnect_wait", lambda: tenacity.wait_fixed(0.01))
-    monkeypatch.setattr("i3x._streaming.RECONNECT_INITIAL", 0.01)
+def _fast_reconnect(i3x_fast_waits: None) -> None:
+    """Reconnects 10 ms apart."""
 
 
 @pytest.fixture
@@ -238,7 +236,7 @@ def _change(seq: int, value: int) -> i3x.ValueChange:
 def test_a_cut_short_item_acknowledges_its_last_whole_batch(
     delivered: int, expected: int | None
 ) -> None:
-    from i3x._subscriptions import Delivered
+    from i3x._events import Delivered
 
     # batches 3 (two updates), 4 (one), 7 (two), 9 (one): the item's seq is 9
     changes = [_change(3, 0), _change(3, 1), _change(4, 2), _change(7, 3), _change(7, 4)]

@@ -13,13 +13,16 @@ at it:
 Build your own address space with `AddressSpace` instead of the demo plant, and use the
 pytest fixtures `i3x_server` and `i3x_server_factory` (see `i3x._pytest_plugin`).
 `DemoServer(dialect="early-1.0")` or `dialect="node-i3x"` answers like those real servers
-instead of the spec (`DIALECTS` lists them).
+instead of the spec (`DIALECTS` lists them). `waits()` shortens the client's retry
+and reconnect waits while a test provokes failures.
 Needs the `server` extra: `pip install "i3x-client[server]"`.
 """
 
 import contextlib as _contextlib
 
-from . import _requires  # noqa: F401 - first: without the server extra, says how to install it
+from i3x._timing import waits
+
+from . import _requires  # noqa: F401 - before the server: without its extra, says how to install it
 from ._app import Capabilities
 from ._dialects import DIALECTS, Dialect
 from ._faults import Faults
@@ -49,6 +52,8 @@ __all__ = [
     "RequestLog",
     "RecordedRequest",
     "serve",
+    # The client's waits, shortened for tests
+    "waits",
     # The address space and its builder
     "AddressSpace",
     "Namespace",
