@@ -61,8 +61,8 @@ from ._models import (
     UpdateCapabilities,
     ValueChange,
     models_json_schema,
+    to_pandas,
 )
-from ._pandas import to_pandas
 from ._profiles import ServerProfile
 from ._pull import AsyncSubscriptionStream, SubscriptionStream
 from ._subscriptions import SyncResult

@@ -91,6 +91,7 @@ class ThreadBuffer:
         self._producer_waits = False
 
     async def put(self, item: Delivered) -> None:
+        """Add an item, waiting (on the event loop) while the buffer is full."""
         while True:
             with self._cond:
                 if self._closed:
@@ -126,11 +127,13 @@ class ThreadBuffer:
         return item
 
     def close(self) -> None:
+        """No more items: `get()` returns `None` once the rest is taken."""
         with self._cond:
             self._closed = True
             self._cond.notify_all()
 
     def pending(self, owner: object) -> int:
+        """Changes of `owner`'s items not taken yet."""
         with self._cond:
             return max(0, self._pending[id(owner)])
 
@@ -144,6 +147,7 @@ class AsyncBuffer:
         self._closed = False
 
     async def put(self, item: Delivered) -> None:
+        """Add an item, waiting while the buffer is full."""
         if self._closed:
             return
         self._pending[id(item.owner)] += len(item.changes)
@@ -159,11 +163,13 @@ class AsyncBuffer:
         return item
 
     def close(self) -> None:
+        """No more items: `get()` returns `None` once the rest is taken."""
         self._closed = True
         with contextlib.suppress(asyncio.QueueFull):  # a full queue wakes its reader anyway
             self._queue.put_nowait(None)
 
     def pending(self, owner: object) -> int:
+        """Changes of `owner`'s items not taken yet."""
         return max(0, self._pending[id(owner)])
 
 

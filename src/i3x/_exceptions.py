@@ -44,7 +44,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
-    from ._models import BulkItem, ResponseDetail
+    from ._model_base import BulkItem, ResponseDetail
 
 __all__ = [
     "I3XError",
@@ -194,7 +194,7 @@ class ValueValidationError(I3XError, ValueError):
         """The element whose value it is, when known."""
         self.expected = expected
         """The type the value was read as."""
-        self.errors = [dict(e) for e in errors]
+        self.errors: list[dict[str, Any]] = [dict(e) for e in errors]
         """Each failure as pydantic reports it: `loc`, `msg`, `type`, `input`."""
 
 
@@ -216,11 +216,11 @@ class BulkError(I3XError):
         url: str | None = None,
     ) -> None:
         super().__init__(message, 200, method=method, url=url)
-        self.items = list(items)
+        self.items: list[BulkItem[Any]] = list(items)
         """Every item of the answer, in request order."""
-        self.errors = dict(errors)
+        self.errors: dict[str, I3XError] = dict(errors)
         """The error of each failed id, in request order."""
-        self.results = dict(results or {})
+        self.results: dict[str, Any] = dict(results or {})
         """The parsed result of each id that succeeded, in request order."""
 
 

@@ -76,7 +76,7 @@ class Secrets:
     __slots__ = ("__weakref__", "values")
 
     def __init__(self, values: Iterable[str]) -> None:
-        self.values = frozenset(v for v in values if len(v) >= _MIN_LENGTH)
+        self.values: frozenset[str] = frozenset(v for v in values if len(v) >= _MIN_LENGTH)
 
     def __repr__(self) -> str:
         return f"<Secrets: {len(self.values)} masked>"

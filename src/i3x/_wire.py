@@ -54,6 +54,10 @@ __all__ = [
     "redact_url",
     "release",
     "request_label",
+    "Convert",
+    "as_model",
+    "merge_bulk_errors",
+    "value_result",
 ]
 
 _T = TypeVar("_T")

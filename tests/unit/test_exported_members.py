@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import builtins
+import importlib
+import importlib.util
 import types
+from pathlib import Path
 
 import i3x
 
@@ -68,3 +72,32 @@ def test_seed_api_names_exist() -> None:
         "StreamError",
     ):
         assert name in i3x.__all__, name
+
+
+def _private_imports() -> list[tuple[str, str, str]]:
+    """Every `from .module import name` inside the package: (importer, module, name)."""
+    root = Path(i3x.__file__).parent
+    found: list[tuple[str, str, str]] = []
+    for path in root.rglob("*.py"):
+        parts = path.relative_to(root.parent).with_suffix("").parts
+        importer = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        package = importer if path.name == "__init__.py" else importer.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level and node.module:
+                base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                module = ".".join([*base, node.module])
+                found += [(importer, module, alias.name) for alias in node.names]
+    return found
+
+
+def test_private_modules_list_what_other_modules_take_from_them() -> None:
+    # Each private module's __all__ says what it offers the rest of the package.
+    missing = []
+    for importer, module, name in _private_imports():
+        imported = importlib.import_module(module)
+        is_package = hasattr(imported, "__path__")
+        if is_package and importlib.util.find_spec(f"{module}.{name}") is not None:
+            continue  # a submodule, not a name
+        if name not in getattr(imported, "__all__", ()):
+            missing.append(f"{importer} takes {name} from {module}")
+    assert missing == []

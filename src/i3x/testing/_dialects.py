@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, get_args
 
-__all__ = ["DIALECTS", "Dialect", "Rules", "rules_for"]
+__all__ = ["DIALECTS", "NODE_I3X_BOOLEAN_REFUSAL", "Dialect", "Rules", "rules_for"]
 
 Dialect = Literal["spec", "early-1.0", "node-i3x"]
 """The server generations `DemoServer(dialect=...)` plays."""

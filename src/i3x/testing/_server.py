@@ -167,11 +167,11 @@ class DemoServer:
             "must be at least 1 (or None for no limit)",
         )
         _check(require_client_cert and not tls, "require_client_cert", "needs tls=True")
-        self.space = space if space is not None else demo_plant()
+        self.space: AddressSpace = space if space is not None else demo_plant()
         """The address space served; change it freely, also while running."""
-        self.faults = Faults()
+        self.faults: Faults = Faults()
         """Fault injection for the next requests."""
-        self.requests = RequestLog()
+        self.requests: RequestLog = RequestLog()
         """Every request received, with Authorization masked."""
         self._host = host
         self._port = port

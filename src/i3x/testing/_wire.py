@@ -52,6 +52,8 @@ __all__ = [
     "UnregisterRequest",
     "SyncRequest",
     "SubscriptionIdsRequest",
+    "VQTInput",
+    "VQTRecord",
 ]
 
 _RFC3339 = re.compile(
