@@ -35,6 +35,7 @@ from ._checks import (
     check_positive_int,
     check_time,
     subscription_key,
+    vqt_parts,
 )
 from ._constants import (
     DEFAULT_BATCH_SIZE,
@@ -1160,9 +1161,11 @@ class BaseClient:
     ) -> dict[str, Any]:
         """The wire VQT for a write.
 
-        An `VQT` is written as the VQT it is; anything else (a number,
-        a string, a dict such as `{"temperature": 72.5}`...) is the value itself.
+        An `VQT` is written as the VQT it is, and so is a VQT-shaped dict
+        (`vqt_parts()`); anything else (a number, a string, a dict such as
+        `{"temperature": 72.5}`...) is the value itself.
         """
+        value, quality, timestamp = vqt_parts(value, quality, timestamp, name)
         if isinstance(value, VQT):
             body: dict[str, Any] = {"value": value.value, "quality": value.quality}
             if value.timestamp is not None:

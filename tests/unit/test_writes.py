@@ -34,12 +34,85 @@ def test_update_value_writes_a_dict_as_the_value(
     }
 
 
-def test_update_value_writes_a_vqt_lookalike_dict_as_the_value(
+@pytest.mark.parametrize(
+    ("given", "written"),
+    [
+        ({"value": 1, "quality": "Bad"}, {"value": 1, "quality": "Bad"}),
+        ({"value": 72.5}, {"value": 72.5}),
+        (
+            {"value": {"temperature": 72.5}, "timestamp": "2026-03-01T14:00:00+02:00"},
+            {"value": {"temperature": 72.5}, "timestamp": "2026-03-01T12:00:00Z"},
+        ),
+        (
+            {"value": 3, "quality": "Good", "timestamp": datetime(2026, 3, 1, 12, tzinfo=UTC)},
+            {"value": 3, "quality": "Good", "timestamp": "2026-03-01T12:00:00Z"},
+        ),
+        # None means "not given", as for the arguments.
+        ({"value": 5, "quality": None, "timestamp": None}, {"value": 5}),
+    ],
+)
+def test_update_value_reads_a_vqt_shaped_dict_as_a_vqt(
+    client: i3x.Client, respx_mock: respx.MockRouter, given: dict[str, object], written: object
+) -> None:
+    # The 1.0 reference client writes such a dict as a VQT: written as the value, code
+    # moved over from it would nest its values ({"value": {"value": 1, ...}}).
+    route = respx_mock.put("/objects/value").respond(json=bulk(item("a")))
+    client.update_value("a", given)
+    assert sent_json(route)["updates"] == [{"elementId": "a", "value": written}]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"temperature": 72.5},
+        {"value": 1, "unit": "degC"},  # a key a VQT does not have: an object of the plant's
+        {"quality": "Good", "timestamp": "2026-03-01T12:00:00Z"},  # no value: not a VQT
+        {},
+    ],
+)
+def test_update_value_writes_any_other_dict_as_the_value(
+    client: i3x.Client, respx_mock: respx.MockRouter, value: dict[str, object]
+) -> None:
+    route = respx_mock.put("/objects/value").respond(json=bulk(item("a")))
+    client.update_value("a", value)
+    assert sent_json(route)["updates"] == [{"elementId": "a", "value": {"value": value}}]
+
+
+def test_an_explicit_vqt_writes_a_vqt_shaped_dict_as_the_value(
     client: i3x.Client, respx_mock: respx.MockRouter
 ) -> None:
     route = respx_mock.put("/objects/value").respond(json=bulk(item("a")))
-    client.update_value("a", {"value": 1, "quality": "Bad"})
-    assert sent_json(route)["updates"][0]["value"] == {"value": {"value": 1, "quality": "Bad"}}
+    on_purpose = {"value": 72.5, "quality": "Good"}
+    client.update_value("a", i3x.VQT(value=on_purpose))
+    assert sent_json(route)["updates"][0]["value"] == {"value": on_purpose, "quality": "Good"}
+
+
+def test_arguments_win_over_the_vqt_shaped_dict(
+    client: i3x.Client, respx_mock: respx.MockRouter
+) -> None:
+    route = respx_mock.put("/objects/value").respond(json=bulk(item("a")))
+    client.update_value(
+        "a",
+        {"value": 1, "quality": "Bad", "timestamp": "2026-01-01T00:00:00Z"},
+        quality="Uncertain",
+        timestamp="2026-03-01T12:00:00Z",
+    )
+    assert sent_json(route)["updates"][0]["value"] == {
+        "value": 1,
+        "quality": "Uncertain",
+        "timestamp": "2026-03-01T12:00:00Z",
+    }
+
+
+def test_update_values_reads_vqt_shaped_dicts_as_vqts(
+    client: i3x.Client, respx_mock: respx.MockRouter
+) -> None:
+    route = respx_mock.put("/objects/value").respond(json=bulk(item("a"), item("b")))
+    client.update_values({"a": {"value": 18.3, "quality": "Good"}, "b": {"setpoint": 4}})
+    assert sent_json(route)["updates"] == [
+        {"elementId": "a", "value": {"value": 18.3, "quality": "Good"}},
+        {"elementId": "b", "value": {"value": {"setpoint": 4}}},
+    ]
 
 
 @pytest.mark.parametrize("value", [42, 70.5, "Running", True, None, [1, 2, 3]])
@@ -243,6 +316,19 @@ def test_beta_refuses_a_quality_or_timestamp_it_cannot_store(
     with pytest.raises(i3x.NotSupportedError):
         beta.update_value("a", 1, timestamp="2026-01-01T00:00:00Z")
     # No route is mocked for the write: respx would fail the test had one been sent.
+
+
+def test_beta_writes_the_value_of_a_vqt_shaped_dict_and_refuses_its_timestamp(
+    beta: i3x.Client, respx_mock: respx.MockRouter
+) -> None:
+    route = respx_mock.put("/objects/a/value").respond(json=ok(None))
+    beta.update_value("a", {"value": 75.0, "quality": "Good"})
+    assert sent_json(route) == 75.0
+    # The 1.0 reference client sends this dict as the body, which a beta server stores
+    # as the value; here it is refused before anything is sent.
+    with pytest.raises(i3x.NotSupportedError, match="cannot store a timestamp"):
+        beta.update_value("a", {"value": 75.0, "timestamp": "2026-01-01T00:00:00Z"})
+    assert route.call_count == 1
 
 
 def test_beta_update_value_error(beta: i3x.Client, respx_mock: respx.MockRouter) -> None:
