@@ -14,7 +14,7 @@ import json
 import re
 import ssl
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from http import HTTPStatus
@@ -44,6 +44,7 @@ __all__ = [
     "decode_result",
     "decode_bulk",
     "bulk_results",
+    "succeeded",
     "raise_for_failure",
     "raise_for_status",
     "error_detail",
@@ -659,6 +660,17 @@ def bulk_results(
         }
         raise _bulk_error(errors, items, pairs, total=len(keys), what=what, method=method, url=url)
     return pairs, envelope.response_detail
+
+
+def succeeded(pairs: Iterable[tuple[str, Any]]) -> list[dict[str, Any]]:
+    """The items of a multi-element call that raised on no failure, in their wire form.
+
+    One `{"success": True, "elementId": key, "result": result}` per requested key, in
+    request order: what `update_values()`, `register_items()` and `unregister_items()`
+    return, shaped as the 1.0 reference client returns them (a failure raises
+    `BulkError` instead, whose `items` are `BulkItem` models).
+    """
+    return [{"success": True, "elementId": key, "result": result} for key, result in pairs]
 
 
 def _missing_result(response: httpx.Response, key: str, what: str) -> ResponseValidationError:
