@@ -474,12 +474,14 @@ class AsyncClient(BaseClient):
         quality: str | None = None,
         timestamp: datetime | str | None = None,
     ) -> None:
-        """Write the current value of an element (an [`VQT`][i3x.VQT] is written as a VQT)."""
+        """Write the current value of an element (an [`VQT`][i3x.VQT], or a dict with only `value`, `quality` and `timestamp`, is written as a VQT)."""
         await self._run(self._update_value(element_id, value, quality, timestamp))
 
-    async def update_values(self, updates: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
-        """Write many current values in one request (raises [`BulkError`][i3x.BulkError] on failures)."""
-        await self._run(self._update_values(updates))
+    async def update_values(
+        self, updates: Mapping[str, Any] | Iterable[tuple[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Write many current values in one request (raises [`BulkError`][i3x.BulkError] on failures); one item per update."""
+        return await self._run(self._update_values(updates))
 
     async def update_history(self, element_id: str, value: Any) -> None:
         """Write historical values: a [`VQT`][i3x.VQT] with timestamp, or a list of them."""
@@ -493,13 +495,15 @@ class AsyncClient(BaseClient):
 
     async def register_items(
         self, subscription_id: str, element_ids: Iterable[str], max_depth: int = 0
-    ) -> None:
-        """Monitor elements on a subscription."""
-        await self._run(self._register_items(subscription_id, element_ids, max_depth))
+    ) -> list[dict[str, Any]]:
+        """Monitor elements on a subscription; one item per id."""
+        return await self._run(self._register_items(subscription_id, element_ids, max_depth))
 
-    async def unregister_items(self, subscription_id: str, element_ids: Iterable[str]) -> None:
-        """Stop monitoring elements."""
-        await self._run(self._unregister_items(subscription_id, element_ids))
+    async def unregister_items(
+        self, subscription_id: str, element_ids: Iterable[str]
+    ) -> list[dict[str, Any]]:
+        """Stop monitoring elements; one item per id."""
+        return await self._run(self._unregister_items(subscription_id, element_ids))
 
     async def get_subscriptions(self) -> list[Subscription]:
         """The subscriptions this client created that the server still has."""

@@ -101,6 +101,7 @@ from ._wire import (
     raise_for_failure,
     raise_for_status,
     request_label,
+    succeeded,
     value_result,
 )
 
@@ -1296,7 +1297,9 @@ class BaseClient:
         except BulkError as exc:
             raise exc.errors[key] from None
 
-    def _update_values(self, updates: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> Flow[None]:
+    def _update_values(
+        self, updates: Mapping[str, Any] | Iterable[tuple[str, Any]]
+    ) -> Flow[list[dict[str, Any]]]:
         given: object = updates  # checked at run time: callers are not all type-checked
         if isinstance(given, str | bytes) or not isinstance(updates, Mapping | Iterable):
             raise TypeError(
@@ -1316,6 +1319,7 @@ class BaseClient:
                 )
             )
         yield from self._write_values(bodies)
+        return succeeded((key, None) for key, _ in bodies)
 
     def _update_history(self, element_id: str, value: Any) -> Flow[None]:
         key = check_id(element_id, "element_id")
@@ -1390,13 +1394,13 @@ class BaseClient:
 
     def _register_items(
         self, subscription_id: str, element_ids: Iterable[str], max_depth: int
-    ) -> Flow[None]:
+    ) -> Flow[list[dict[str, Any]]]:
         sub_id = self._server_id(subscription_key(subscription_id, "subscription_id"))
         ids = check_ids(element_ids, "element_ids")
         depth = check_depth(max_depth)
         accepted: list[str] = []
         try:
-            yield from self._bulk(
+            pairs, _ = yield from self._bulk(
                 "/subscriptions/register",
                 ids,
                 lambda c: self._subscription_body(sub_id, elementIds=c, maxDepth=depth),
@@ -1414,11 +1418,14 @@ class BaseClient:
                 record = self._state.subscriptions.get(sub_id)
                 if record is not None:
                     record.monitored.update(dict.fromkeys(accepted, depth))
+        return succeeded(pairs)
 
-    def _unregister_items(self, subscription_id: str, element_ids: Iterable[str]) -> Flow[None]:
+    def _unregister_items(
+        self, subscription_id: str, element_ids: Iterable[str]
+    ) -> Flow[list[dict[str, Any]]]:
         sub_id = self._server_id(subscription_key(subscription_id, "subscription_id"))
         ids = check_ids(element_ids, "element_ids")
-        yield from self._bulk(
+        pairs, _ = yield from self._bulk(
             "/subscriptions/unregister",
             ids,
             lambda c: self._subscription_body(sub_id, elementIds=c),
@@ -1431,6 +1438,7 @@ class BaseClient:
             if record is not None:
                 for key in ids:
                     record.monitored.pop(key, None)
+        return succeeded(pairs)
 
     def _known(self, subscription: Subscription) -> Subscription:
         """Fill in what this client knows and the server does not say."""

@@ -199,6 +199,17 @@ def test_update_values(client: i3x.Client, respx_mock: respx.MockRouter) -> None
     assert [u["elementId"] for u in sent_json(route, 1)["updates"]] == ["a", "b"]
 
 
+def test_update_values_returns_one_item_per_update(
+    client: i3x.Client, respx_mock: respx.MockRouter
+) -> None:
+    # As the 1.0 reference client returns them: the items, read as dicts.
+    respx_mock.put("/objects/value").respond(json=bulk(item("b"), item("a")))
+    assert client.update_values({"a": 1, "b": 2}) == [
+        {"success": True, "elementId": "a", "result": None},
+        {"success": True, "elementId": "b", "result": None},
+    ]
+
+
 def test_update_values_partial_failure(client: i3x.Client, respx_mock: respx.MockRouter) -> None:
     respx_mock.put("/objects/value").respond(json=sample("server-a-value-put.json"))
 
@@ -353,6 +364,17 @@ def test_beta_update_values_one_put_each(beta: i3x.Client, respx_mock: respx.Moc
     assert list(caught.value.results) == ["a"]
     assert isinstance(caught.value.errors["b/c"], i3x.BadRequestError)
     assert caught.value.errors["b/c"].detail == "bad b/c"
+
+
+def test_beta_update_values_returns_one_item_per_element(
+    beta: i3x.Client, respx_mock: respx.MockRouter
+) -> None:
+    respx_mock.put(url__regex=r"/objects/.+/value$").respond(json=ok(None))
+    results = beta.update_values({"a": 1, "b/c": {"value": 2}})
+    assert results == [
+        {"success": True, "elementId": "a", "result": None},
+        {"success": True, "elementId": "b/c", "result": None},
+    ]
 
 
 @pytest.mark.respx(base_url=API, assert_all_called=False)
