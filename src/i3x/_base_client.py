@@ -1349,7 +1349,8 @@ class BaseClient:
 
         def parse(response: httpx.Response) -> None:
             envelope = decode_bulk(response, Any, "history writes")
-            keys = [key] * len(bodies)
+            # One item per update, or one for the element ("succeeded/failed per elementId").
+            keys = [key] * (len(bodies) if len(envelope.results) != 1 else 1)
             try:
                 bulk_results(response, envelope, keys, what="history writes")
             except BulkError as exc:

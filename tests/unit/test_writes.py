@@ -261,6 +261,32 @@ def test_update_history(client: i3x.Client, respx_mock: respx.MockRouter) -> Non
     }
 
 
+def test_update_history_takes_one_item_for_the_element(
+    client: i3x.Client, respx_mock: respx.MockRouter
+) -> None:
+    # The spec answers writes "per elementId": one item for all of an element's entries.
+    entries = [
+        {"value": 70.0, "quality": "Good", "timestamp": "2026-01-01T00:00:00Z"},
+        {"value": 72.5, "quality": "Good", "timestamp": "2026-01-01T01:00:00Z"},
+    ]
+    route = respx_mock.put("/objects/history").respond(json=bulk(item("a")))
+    client.update_history("a", entries)
+    assert [u["value"] for u in sent_json(route)["updates"]] == entries
+
+    respx_mock.put("/objects/history").respond(json=bulk(failed("a")))
+    with pytest.raises(i3x.NotFoundError):
+        client.update_history("a", entries)
+
+
+def test_update_history_missing_answers_are_errors(
+    client: i3x.Client, respx_mock: respx.MockRouter
+) -> None:
+    entries = [i3x.VQT(value=n, timestamp=datetime(2026, 1, 1, 0, n, tzinfo=UTC)) for n in range(3)]
+    respx_mock.put("/objects/history").respond(json=bulk(item("a"), item("a")))
+    with pytest.raises(i3x.I3XError, match="sent no answer"):
+        client.update_history("a", entries)
+
+
 def test_update_history_not_supported(client: i3x.Client, respx_mock: respx.MockRouter) -> None:
     respx_mock.put("/objects/history").respond(
         501,
