@@ -79,6 +79,7 @@ from ._models import (
 from ._profiles import (
     ServerProfile,
     check_profile,
+    pre_release_notice,
     profile_from_info,
     refuse_unstorable,
     route_is_missing,
@@ -832,12 +833,9 @@ class BaseClient:
             self._state.api_root = root
             self._state.server_info = info
             self._choose_profile(info)
-            if info.is_beta:
-                self._state.warnings.append(
-                    f"{root} is a pre-release (beta) i3X server (serverVersion="
-                    f"{info.server_version!r}); beta support is deprecated and will be removed. "
-                    "Upgrade the server to i3X 1.0."
-                )
+            notice = pre_release_notice(root, info)
+            if notice is not None:
+                self._state.warnings.append(notice)
 
     def _choose_profile(self, info: ServerInfo) -> None:
         if self._profile_given is not None:

@@ -348,6 +348,31 @@ def test_beta_warning_points_at_the_caller_of_a_lazily_connecting_method() -> No
     assert record[0].filename == __file__
 
 
+@pytest.mark.parametrize("spec_version", ["0.9", "0.1.2", "v0.8"])
+def test_a_spec_version_below_1_0_connects_with_a_deprecation_warning(spec_version: str) -> None:
+    draft = ok({"specVersion": spec_version, "capabilities": {}})
+    with respx.mock() as router:
+        router.get(f"{API}/info").respond(json=draft)
+        client = _client(API)
+        with pytest.warns(DeprecationWarning, match=r"pre-release \(beta\) draft") as record:
+            info = client.connect()
+
+    assert f"specVersion={spec_version!r}" in str(record[0].message)
+    assert record[0].filename == __file__
+    # Only the warning: writes keep the 1.0 profile, which a beta one would change.
+    assert info.is_beta is False
+    assert client.server_profile is i3x.ServerProfile.SPEC
+
+
+@pytest.mark.parametrize("spec_version", ["1.0", "1.1", "2", "10.0", "draft"])
+def test_a_spec_version_of_1_0_or_later_connects_without_warnings(spec_version: str) -> None:
+    with respx.mock() as router:
+        router.get(f"{API}/info").respond(json=ok({"specVersion": spec_version}))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            _client(API).connect()
+
+
 def test_release_server_connects_without_warnings() -> None:
     with respx.mock() as router:
         router.get(f"{API}/info").respond(json=sample("server-b-info.json"))
