@@ -751,6 +751,9 @@ def value_result(
     if detail is not None and data.get("responseDetail") is None:
         data["responseDetail"] = detail.to_dict()
     try:
-        return LastKnownValue.from_dict(data)
+        # The validator itself, as from_dict() does: this runs once per value of an answer,
+        # and LastKnownValue.from_dict() also reads the reference client's two-argument form.
+        value: LastKnownValue = LastKnownValue.__pydantic_validator__.validate_python(data)
+        return value
     except pydantic.ValidationError as exc:
         raise _validation_error(response, exc, f"LastKnownValue ({key!r})") from None
