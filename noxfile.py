@@ -1,11 +1,13 @@
-"""Development sessions: `nox -s tests typecheck lint docs bench`.
+"""Development sessions: `nox -s tests typecheck lint docs bench compat`.
 
 `tests`, `typecheck` and `lint` are what CI runs (`nox` alone runs them); `docs`
 builds the documentation site into `site/` with `mkdocs build --strict` (the test
 suite builds it too) and runs its examples; `bench` measures this SDK side by side
 with the reference client `i3x-client==1.0.0`, installed into its own virtualenv
 because both import as `i3x` (`nox -s bench -- --publish` updates the site's
-Benchmarks page).
+Benchmarks page); `compat` downloads the reference client's source distribution and runs
+its own tests against this package, failing on any failure that docs/migration.md does
+not name (and on any test it names that passes).
 """
 
 from __future__ import annotations
@@ -66,3 +68,23 @@ def bench(session: nox.Session) -> None:
         str(reference / "bin" / "python"),
         *session.posargs,
     )
+
+
+@nox.session
+def compat(session: nox.Session) -> None:
+    """The reference client's own tests against this package, checked against docs/migration.md."""
+    # pytest and respx at the bounds of the dev extra: the reference tests need no more.
+    session.install("-e", ".", "pytest>=8.2", "respx>=0.22")
+    tmp = Path(session.create_tmp())
+    downloads = tmp / "downloads"
+    sdists = sorted(downloads.glob("i3x_client-1.0.0.tar.gz"))
+    if not sdists:
+        session.run(
+            "python", "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+            REFERENCE, "--dest", str(downloads),
+        )  # fmt: skip
+        sdists = sorted(downloads.glob("i3x_client-1.0.0.tar.gz"))
+    # Unpacked into tmp/, where tests/reference_client/test_migration_list.py finds it.
+    session.run(
+        "python", "tests/reference_client/suite.py", str(sdists[0]), "--work", str(tmp)
+    )  # fmt: skip

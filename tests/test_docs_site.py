@@ -31,7 +31,7 @@ REFERENCE = ROOT / "docs" / "reference"
 DIRECTIVE = re.compile(r"^::: (\S+)", re.MULTILINE)
 
 
-PUBLIC_SUBMODULES = ("i3x.codegen",)
+PUBLIC_SUBMODULES = ("i3x.codegen", "i3x.models", "i3x.errors", "i3x.client")
 """Public modules besides `i3x` and `i3x.testing`, documented whole by one `:::` entry."""
 
 

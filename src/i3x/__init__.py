@@ -42,6 +42,8 @@ from ._exceptions import (
 from ._models import (
     VQT,
     BulkItem,
+    CurrentValue,
+    HistoricalValue,
     LastKnownValue,
     MonitoredObject,
     Namespace,
@@ -96,6 +98,8 @@ __all__ = [
     "VQT",
     "Quality",
     "LastKnownValue",
+    "CurrentValue",
+    "HistoricalValue",
     "ValueChange",
     "SyncBatch",
     "MonitoredObject",

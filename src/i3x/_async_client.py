@@ -40,6 +40,7 @@ from ._exploration import (
 )
 from ._flows import Done, Flow, first_step
 from ._models import (
+    BulkItem,
     LastKnownValue,
     Namespace,
     ObjectInstance,
@@ -320,12 +321,14 @@ class AsyncClient(BaseClient):
         quality: str | None = None,
         timestamp: datetime | str | None = None,
     ) -> None:
-        """Write the current value of an element (an [`VQT`][i3x.VQT] is written as a VQT)."""
+        """Write the current value of an element (an [`VQT`][i3x.VQT], or a dict with only `value`, `quality` and `timestamp`, is written as a VQT)."""
         await self._run(update_value_flow(self._ctx, element_id, value, quality, timestamp))
 
-    async def update_values(self, updates: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
-        """Write many current values in one request (raises [`BulkError`][i3x.BulkError] on failures)."""
-        await self._run(update_values_flow(self._ctx, updates))
+    async def update_values(
+        self, updates: Mapping[str, Any] | Iterable[tuple[str, Any]]
+    ) -> list[BulkItem[None]]:
+        """Write many current values in one request (raises [`BulkError`][i3x.BulkError] on failures); one item per update."""
+        return await self._run(update_values_flow(self._ctx, updates))
 
     async def update_history(self, element_id: str, value: Any) -> None:
         """Write historical values: a [`VQT`][i3x.VQT] with timestamp, or a list of them."""
@@ -339,13 +342,17 @@ class AsyncClient(BaseClient):
 
     async def register_items(
         self, subscription_id: str, element_ids: Iterable[str], max_depth: int = 0
-    ) -> None:
-        """Monitor elements on a subscription."""
-        await self._run(register_items_flow(self._ctx, subscription_id, element_ids, max_depth))
+    ) -> list[BulkItem[Any]]:
+        """Monitor elements on a subscription; one item per id."""
+        return await self._run(
+            register_items_flow(self._ctx, subscription_id, element_ids, max_depth)
+        )
 
-    async def unregister_items(self, subscription_id: str, element_ids: Iterable[str]) -> None:
-        """Stop monitoring elements."""
-        await self._run(unregister_items_flow(self._ctx, subscription_id, element_ids))
+    async def unregister_items(
+        self, subscription_id: str, element_ids: Iterable[str]
+    ) -> list[BulkItem[Any]]:
+        """Stop monitoring elements; one item per id."""
+        return await self._run(unregister_items_flow(self._ctx, subscription_id, element_ids))
 
     async def get_subscriptions(self) -> list[Subscription]:
         """The subscriptions this client created that the server still has."""

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
+from typing import Any, Final
 
 import pydantic
 from pydantic import AwareDatetime, TypeAdapter
@@ -19,6 +20,7 @@ __all__ = [
     "check_bool",
     "check_positive_int",
     "subscription_key",
+    "vqt_parts",
 ]
 
 _aware = TypeAdapter(AwareDatetime)
@@ -115,3 +117,35 @@ def subscription_key(value: object, name: str = "subscription") -> str:
     if isinstance(value, Subscription):
         return value.subscription_id
     return check_id(value, name)
+
+
+_VQT_KEYS: Final = frozenset({"value", "quality", "timestamp"})
+
+
+def vqt_parts(value: Any, quality: Any, timestamp: Any, name: str) -> tuple[Any, Any, Any]:
+    """A value to write, with a VQT-shaped dict read as the VQT it stands for.
+
+    A dict whose keys are `value` and at most `quality` and `timestamp` is a VQT (the
+    1.0 reference client writes it so, and its users pass such dicts): written as the
+    value, it would land nested, `{"value": {"value": 72.5, ...}}`. Every other dict,
+    such as `{"temperature": 72.5}`, is the value itself; `i3x.VQT(value=...)` writes a
+    VQT-shaped dict as a value on purpose. A `None` quality or timestamp in the dict
+    means "not given", as the arguments do; the arguments win over the dict.
+
+    Returns:
+        The value, the quality and the timestamp to write (`None`: not given).
+
+    Raises:
+        TypeError: The dict's quality or timestamp has a wrong type (named as
+            `name["quality"]`, `name["timestamp"]`).
+        ValueError: The dict's timestamp is not RFC 3339 with an offset.
+    """
+    if not (isinstance(value, Mapping) and "value" in value and _VQT_KEYS.issuperset(value)):
+        return value, quality, timestamp
+    given_quality = value.get("quality")
+    if quality is None and given_quality is not None:
+        quality = check_id(given_quality, f'{name}["quality"]')
+    given_time = value.get("timestamp")
+    if timestamp is None and given_time is not None:
+        timestamp = check_time(given_time, f'{name}["timestamp"]')
+    return value["value"], quality, timestamp

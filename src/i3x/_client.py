@@ -36,6 +36,7 @@ from ._exploration import (
 )
 from ._flows import Context, Done, Flow, first_step
 from ._models import (
+    BulkItem,
     LastKnownValue,
     Namespace,
     ObjectInstance,
@@ -352,10 +353,12 @@ class Client(BaseClient):
     ) -> None:
         """Write the current value of an element.
 
-        `value` is written as the value, whatever it is (a number, a string, a
-        dict such as `{"temperature": 72.5}`), with quality Good and the
-        server's time unless `quality`/`timestamp` say otherwise. Pass an
-        [`i3x.VQT`][i3x.VQT] to write an explicit value, quality and timestamp.
+        `value` is written as the value (a number, a string, a dict such as
+        `{"temperature": 72.5}`), with quality Good and the server's time unless
+        `quality`/`timestamp` say otherwise. An [`i3x.VQT`][i3x.VQT] is written as
+        the VQT it is, and so is a dict whose keys are `value` and at most `quality`
+        and `timestamp` (as the 1.0 reference client reads it); to write such a dict
+        as the value, wrap it: `i3x.VQT(value={"value": 72.5, "quality": "Good"})`.
 
         Raises:
             BadRequestError: The value does not fit the element's type schema.
@@ -363,13 +366,19 @@ class Client(BaseClient):
         """
         self._run(update_value_flow(self._ctx, element_id, value, quality, timestamp))
 
-    def update_values(self, updates: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
+    def update_values(
+        self, updates: Mapping[str, Any] | Iterable[tuple[str, Any]]
+    ) -> list[BulkItem[None]]:
         """Write many current values in one request (values or [`VQT`][i3x.VQT] as in [`update_value()`][i3x.Client.update_value]).
+
+        Returns:
+            One item per update, in order (they read by wire name too:
+            `item["elementId"]`, as the 1.0 reference client's dicts).
 
         Raises:
             BulkError: Some writes failed (the others were applied); `.errors` says which.
         """
-        self._run(update_values_flow(self._ctx, updates))
+        return self._run(update_values_flow(self._ctx, updates))
 
     def update_history(self, element_id: str, value: Any) -> None:
         """Write historical values: a [`VQT`][i3x.VQT] (with timestamp) or a list of them.
@@ -387,17 +396,26 @@ class Client(BaseClient):
 
     def register_items(
         self, subscription_id: str, element_ids: Iterable[str], max_depth: int = 0
-    ) -> None:
+    ) -> list[BulkItem[Any]]:
         """Monitor elements on a subscription (`max_depth` as for values; 0 = all components).
+
+        Returns:
+            One item per id, in order.
 
         Raises:
             BulkError: Some ids could not be registered; the others were.
         """
-        self._run(register_items_flow(self._ctx, subscription_id, element_ids, max_depth))
+        return self._run(register_items_flow(self._ctx, subscription_id, element_ids, max_depth))
 
-    def unregister_items(self, subscription_id: str, element_ids: Iterable[str]) -> None:
-        """Stop monitoring elements (updates already queued stay queued)."""
-        self._run(unregister_items_flow(self._ctx, subscription_id, element_ids))
+    def unregister_items(
+        self, subscription_id: str, element_ids: Iterable[str]
+    ) -> list[BulkItem[Any]]:
+        """Stop monitoring elements (updates already queued stay queued).
+
+        Returns:
+            One item per id, in order.
+        """
+        return self._run(unregister_items_flow(self._ctx, subscription_id, element_ids))
 
     def get_subscriptions(self) -> list[Subscription]:
         """The subscriptions this client created that the server still has.

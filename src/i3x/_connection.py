@@ -22,7 +22,7 @@ from ._exceptions import (
 )
 from ._flows import Context, Flow
 from ._models import ServerInfo
-from ._profiles import profile_from_info
+from ._profiles import pre_release_notice, profile_from_info
 from ._wire import Call, decode_result, raise_for_status
 
 __all__ = ["connect_flow"]
@@ -142,12 +142,9 @@ def _set_connected(ctx: Context, root: str, info: ServerInfo) -> None:
         state.api_root = root
         state.server_info = info
         _choose_profile(ctx, info)
-        if info.is_beta:
-            state.warnings.append(
-                f"{root} is a pre-release (beta) i3X server (serverVersion="
-                f"{info.server_version!r}); beta support is deprecated and will be removed. "
-                "Upgrade the server to i3X 1.0."
-            )
+        notice = pre_release_notice(root, info)
+        if notice is not None:
+            state.warnings.append(notice)
 
 
 def _choose_profile(ctx: Context, info: ServerInfo) -> None:

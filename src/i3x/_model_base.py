@@ -502,3 +502,20 @@ class BulkItem(WireModel, Generic[_T]):
     """The item's result when it succeeded."""
     response_detail: ResponseDetail | None = None
     """Why the item failed, or informational context."""
+
+    def __getitem__(self, key: str) -> Any:
+        """A field by its wire or Python name: `item["elementId"]`, `item["success"]`.
+
+        The 1.0 reference client returns bulk items as dicts; code written for it keeps
+        reading them so.
+
+        Raises:
+            KeyError: No such field (nor unknown field the server sent).
+        """
+        for name in type(self).__pydantic_fields__:
+            if key in (name, to_camel(name)):
+                return getattr(self, name)
+        extra = self.model_extra
+        if extra is not None and key in extra:
+            return extra[key]
+        raise KeyError(key)

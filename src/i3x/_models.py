@@ -42,7 +42,7 @@ from pydantic import (
     with_config,
 )
 from pydantic.json_schema import models_json_schema as _pydantic_models_json_schema
-from typing_extensions import Required, TypedDict
+from typing_extensions import Required, Self, TypedDict
 
 from ._model_base import (
     BulkItem,
@@ -78,6 +78,8 @@ __all__ = [
     "RelatedObject",
     "VQT",
     "LastKnownValue",
+    "CurrentValue",
+    "HistoricalValue",
     "ValueChange",
     "SyncBatch",
     "MonitoredObject",
@@ -526,10 +528,38 @@ class LastKnownValue(_Newest, WireModel):
     def _sort(cls, data: list[VQT]) -> list[VQT]:
         return _oldest_first(data)
 
+    @typing.overload
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self: ...
+    @typing.overload
+    @classmethod
+    def from_dict(cls, element_id: str, data: Mapping[str, Any], /) -> Self: ...
+    @classmethod
+    def from_dict(cls, *args: Any, **kwargs: Any) -> Self:
+        """Validate a dict into a value; `from_dict(element_id, data)` as the 1.0 reference client.
+
+        Raises:
+            pydantic.ValidationError: `data` does not fit the model (a `ValueError`).
+        """
+        # Decoding calls the one-argument form once per value: keep it a single check.
+        if len(args) == 2:
+            element_id, data = args
+            if isinstance(data, Mapping):
+                data = {**data, "elementId": element_id}
+        else:
+            (data,) = args or (kwargs.pop("data"),)
+        result: Self = cls.__pydantic_validator__.validate_python(data, **kwargs)
+        return result
+
     @property
     def values(self) -> list[VQT]:
         """The VQT series, oldest first (the 1.0 reference client's name for history)."""
         return self.data
+
+    @property
+    def components(self) -> dict[str, LastKnownValue] | None:
+        """`children`, or `None` when there are none (the 1.0 reference client's name)."""
+        return self.children or None
 
     def to_pandas(self) -> pd.DataFrame:
         """The series as a DataFrame (needs the `pandas` extra).
@@ -543,6 +573,22 @@ class LastKnownValue(_Newest, WireModel):
             ImportError: pandas is not installed.
         """
         return to_pandas(self)
+
+
+CurrentValue = LastKnownValue
+"""The 1.0 reference client's name for a current value (`get_value()`): [`LastKnownValue`][i3x.LastKnownValue].
+
+Its `from_dict(element_id, data)` works too:
+`CurrentValue.from_dict("pump-101", {"value": 1.5, "quality": "Good"})`, and
+`components` reads `children` (`None` when there are none).
+"""
+
+HistoricalValue = LastKnownValue
+"""The 1.0 reference client's name for a history (`get_history()`): [`LastKnownValue`][i3x.LastKnownValue].
+
+`values` is the series, oldest first; `HistoricalValue.from_dict(element_id, data)`
+works as in the reference client.
+"""
 
 
 @wire_model

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 from collections.abc import Iterable
 from typing import Any, Final
 
@@ -30,6 +31,7 @@ from ._models import ServerInfo
 __all__ = [
     "ServerProfile",
     "check_profile",
+    "pre_release_notice",
     "profile_from_info",
     "refuse_unstorable",
     "route_is_missing",
@@ -109,6 +111,31 @@ def profile_from_info(info: ServerInfo) -> tuple[ServerProfile, str]:
             f"serverName {name!r} stores the whole value member of an update",
         )
     return ServerProfile.SPEC, "an i3X 1.0 server"
+
+
+_MAJOR: Final = re.compile(r"\s*v?(\d+)")
+
+
+def pre_release_notice(root: str, info: ServerInfo) -> str | None:
+    """The deprecation notice for a pre-release server, or `None` for an i3X 1.0 one.
+
+    Beta servers say so in `serverVersion` (their `specVersion` is "1.0"); a server
+    whose `specVersion` is below 1.0 (such as "0.9") speaks a draft of the spec.
+    """
+    if info.is_beta:
+        return (
+            f"{root} is a pre-release (beta) i3X server (serverVersion="
+            f"{info.server_version!r}); beta support is deprecated and will be removed. "
+            "Upgrade the server to i3X 1.0."
+        )
+    major = _MAJOR.match(info.spec_version)
+    if major is not None and int(major.group(1)) < 1:
+        return (
+            f"{root} speaks a pre-release (beta) draft of i3X (specVersion="
+            f"{info.spec_version!r}); this SDK speaks i3X 1.0, and pre-release servers are "
+            "deprecated and will be refused. Upgrade the server to i3X 1.0."
+        )
+    return None
 
 
 def without_bulk_route(profile: ServerProfile) -> ServerProfile:

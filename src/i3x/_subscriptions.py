@@ -26,6 +26,7 @@ from ._exceptions import (
 )
 from ._flows import Context, Flow, bulk_flow
 from ._models import (
+    BulkItem,
     MonitoredObject,
     ResponseDetail,
     Subscription,
@@ -36,7 +37,7 @@ from ._models import (
     evolve,
 )
 from ._state import LiveDelivery, SubscriptionRecord
-from ._wire import Call, decode_result, pause_gc, request_label
+from ._wire import Call, decode_result, pause_gc, request_label, succeeded
 
 __all__ = [
     "SyncResult",
@@ -135,14 +136,14 @@ def create_subscription_flow(ctx: Context, display_name: str | None) -> Flow[str
 
 def register_items_flow(
     ctx: Context, subscription_id: str, element_ids: Iterable[str], max_depth: int
-) -> Flow[None]:
+) -> Flow[list[BulkItem[Any]]]:
     """`POST /subscriptions/register`: monitor elements (what the server took is recorded)."""
     sub_id = ctx.state.server_id(subscription_key(subscription_id, "subscription_id"))
     ids = check_ids(element_ids, "element_ids")
     depth = check_depth(max_depth)
     accepted: list[str] = []
     try:
-        yield from bulk_flow(
+        pairs, _ = yield from bulk_flow(
             ctx,
             "/subscriptions/register",
             ids,
@@ -161,15 +162,16 @@ def register_items_flow(
             record = ctx.state.subscriptions.get(sub_id)
             if record is not None:
                 record.monitored.update(dict.fromkeys(accepted, depth))
+    return succeeded(pairs)
 
 
 def unregister_items_flow(
     ctx: Context, subscription_id: str, element_ids: Iterable[str]
-) -> Flow[None]:
+) -> Flow[list[BulkItem[Any]]]:
     """`POST /subscriptions/unregister`: stop monitoring elements."""
     sub_id = ctx.state.server_id(subscription_key(subscription_id, "subscription_id"))
     ids = check_ids(element_ids, "element_ids")
-    yield from bulk_flow(
+    pairs, _ = yield from bulk_flow(
         ctx,
         "/subscriptions/unregister",
         ids,
@@ -183,6 +185,7 @@ def unregister_items_flow(
         if record is not None:
             for key in ids:
                 record.monitored.pop(key, None)
+    return succeeded(pairs)
 
 
 def subscribe_flow(

@@ -14,7 +14,7 @@ import json
 import re
 import ssl
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from http import HTTPStatus
@@ -44,6 +44,7 @@ __all__ = [
     "decode_result",
     "decode_bulk",
     "bulk_results",
+    "succeeded",
     "raise_for_failure",
     "raise_for_status",
     "error_detail",
@@ -663,6 +664,17 @@ def bulk_results(
     return pairs, envelope.response_detail
 
 
+def succeeded(pairs: Iterable[tuple[str, _T]]) -> list[BulkItem[_T]]:
+    """The items of a multi-element call that raised on no failure, in request order.
+
+    One `BulkItem(success=True, element_id=key, result=result)` per requested key: what
+    `update_values()`, `register_items()` and `unregister_items()` return (a failure
+    raises `BulkError` instead). Items read by wire name too (`item["elementId"]`), as
+    the 1.0 reference client's dict items do.
+    """
+    return [BulkItem(success=True, element_id=key, result=result) for key, result in pairs]
+
+
 def _missing_result(response: httpx.Response, key: str, what: str) -> ResponseValidationError:
     method, url = request_label(response.request)
     said = f"the item of {key!r} succeeded but carries no result"
@@ -741,6 +753,9 @@ def value_result(
     if detail is not None and data.get("responseDetail") is None:
         data["responseDetail"] = detail.to_dict()
     try:
-        return LastKnownValue.from_dict(data)
+        # The validator itself, as from_dict() does: this runs once per value of an answer,
+        # and LastKnownValue.from_dict() also reads the reference client's two-argument form.
+        value: LastKnownValue = LastKnownValue.__pydantic_validator__.validate_python(data)
+        return value
     except pydantic.ValidationError as exc:
         raise _validation_error(response, exc, f"LastKnownValue ({key!r})") from None

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import httpx
 
-from ._checks import check_id, check_time
+from ._checks import check_id, check_time, vqt_parts
 from ._exceptions import BulkError, I3XError, NotSupportedError
 from ._flows import CONNECTED, Batch, Context, Flow
 from ._models import VQT, BulkItem
@@ -34,6 +34,7 @@ from ._wire import (
     error_detail,
     raise_for_failure,
     request_label,
+    succeeded,
 )
 
 __all__ = [
@@ -56,9 +57,11 @@ def vqt_body(
 ) -> dict[str, Any]:
     """The wire VQT for a write.
 
-    An `VQT` is written as the VQT it is; anything else (a number,
-    a string, a dict such as `{"temperature": 72.5}`...) is the value itself.
+    A `VQT` is written as the VQT it is, and so is a VQT-shaped dict (`vqt_parts()`);
+    anything else (a number, a string, a dict such as `{"temperature": 72.5}`...) is
+    the value itself.
     """
+    value, quality, timestamp = vqt_parts(value, quality, timestamp, name)
     if isinstance(value, VQT):
         body: dict[str, Any] = {"value": value.value, "quality": value.quality}
         if value.timestamp is not None:
@@ -193,7 +196,7 @@ def update_value_flow(
 
 def update_values_flow(
     ctx: Context, updates: Mapping[str, Any] | Iterable[tuple[str, Any]]
-) -> Flow[None]:
+) -> Flow[list[BulkItem[None]]]:
     given: object = updates  # checked at run time: callers are not all type-checked
     if isinstance(given, str | bytes) or not isinstance(updates, Mapping | Iterable):
         raise TypeError(
@@ -213,6 +216,7 @@ def update_values_flow(
             )
         )
     yield from _write_values_flow(ctx, bodies)
+    return succeeded((key, None) for key, _ in bodies)
 
 
 def update_history_flow(ctx: Context, element_id: str, value: Any) -> Flow[None]:
@@ -243,7 +247,8 @@ def update_history_flow(ctx: Context, element_id: str, value: Any) -> Flow[None]
 
     def parse(response: httpx.Response) -> None:
         envelope = decode_bulk(response, Any, "history writes")
-        keys = [key] * len(bodies)
+        # One item per update, or one for the element ("succeeded/failed per elementId").
+        keys = [key] * (len(bodies) if len(envelope.results) != 1 else 1)
         try:
             bulk_results(response, envelope, keys, what="history writes")
         except BulkError as exc:

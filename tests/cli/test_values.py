@@ -147,6 +147,14 @@ def test_write_number_with_quality_and_timestamp_json(plant: Cli) -> None:
     assert vqt["timestamp"].startswith("2025-06-01T08:00:00")
 
 
+def test_write_a_vqt_shaped_json_object_as_a_vqt(plant: Cli, i3x_server: DemoServer) -> None:
+    # As update_value() reads it: the value 3.25 with its quality, not an object.
+    data = plant("--json", "write", "pt-304", '{"value": 3.25, "quality": "Uncertain"}').json()
+    (vqt,) = data["data"]
+    assert (vqt["value"], vqt["quality"]) == (3.25, "Uncertain")
+    assert i3x_server.space.get_value("pt-304").value == 3.25
+
+
 def test_write_bare_string_and_boolean(plant: Cli, i3x_server: DemoServer) -> None:
     out = plant("--json", "write", "conveyor-501", '{"running": false, "speed": 0}')
     assert out.json()["data"][0]["value"] == {"running": False, "speed": 0}

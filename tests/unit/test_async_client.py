@@ -335,3 +335,19 @@ async def test_subscription_connections_use_tcp_keepalive() -> None:
         assert (socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1) in options
     finally:
         await driver.close()
+
+
+async def test_writes_and_registrations_return_one_item_per_id(
+    client: i3x.AsyncClient, respx_mock: respx.MockRouter
+) -> None:
+    respx_mock.put(f"{API}/objects/value").respond(json=bulk(item("a"), item("b")))
+    respx_mock.post(f"{API}/subscriptions/register").respond(json=bulk(item("a")))
+    respx_mock.post(f"{API}/subscriptions/unregister").respond(json=bulk(item("a")))
+
+    written = await client.update_values({"a": 1, "b": {"value": 2, "quality": "Good"}})
+    registered = await client.register_items("sub-1", ["a"])
+    unregistered = await client.unregister_items("sub-1", ["a"])
+
+    assert [w["elementId"] for w in written] == ["a", "b"]
+    assert all(w["success"] for w in written)
+    assert registered == unregistered == [i3x.BulkItem(success=True, element_id="a")]

@@ -62,6 +62,10 @@ CASES: list[tuple[str, Call, type[Exception], str]] = [
     ("quality type", lambda c: c.update_value("a", 1, quality=5), TypeError, "quality"),  # type: ignore[arg-type]
     ("timestamp naive", lambda c: c.update_value("a", 1, timestamp=NAIVE), ValueError, "timestamp"),
     ("timestamp text", lambda c: c.update_value("a", 1, timestamp="now"), ValueError, "timestamp"),
+    ("vqt dict quality", lambda c: c.update_value("a", {"value": 1, "quality": 5}), TypeError, r'^value\["quality"\] must be a str'),
+    ("vqt dict timestamp", lambda c: c.update_value("a", {"value": 1, "timestamp": "now"}), ValueError, r'^value\["timestamp"\] must be an RFC 3339'),
+    ("vqt dict naive", lambda c: c.update_value("a", {"value": 1, "timestamp": NAIVE}), ValueError, r'^value\["timestamp"\] is a naive datetime'),
+    ("vqt dicts", lambda c: c.update_values({"a": {"value": 1, "timestamp": 0}}), TypeError, r"""^updates\['a'\]\["timestamp"\] must be a datetime"""),
     ("updates empty", lambda c: c.update_values({}), ValueError, "updates"),
     ("updates str", lambda c: c.update_values("a=1"), TypeError, "updates"),  # type: ignore[arg-type]
     ("updates pair", lambda c: c.update_values([("a", 1, 2)]), TypeError, r"updates\[0\]"),  # type: ignore[list-item]

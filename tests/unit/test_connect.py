@@ -285,6 +285,48 @@ def test_a_non_i3x_info_is_an_invalid_server_response(content: bytes, content_ty
     assert not client.is_connected
 
 
+# The answers the 1.0 reference client's own tests give at /info. There they come from
+# the root only; this client also asks /v1/info before deciding, so both roots give them.
+REFERENCE_CLIENT_NON_I3X_ANSWERS: dict[str, dict[str, object]] = {
+    "html-login-page": {"html": "<!doctype html><html>login</html>"},
+    "json-as-text-plain": {
+        "text": '{"success":true,"result":{"specVersion":"1.0"}}',
+        "headers": {"content-type": "text/plain"},
+    },
+    "204": {"status_code": 204},
+    "empty-json-body": {"headers": {"content-type": "application/json"}},
+    "bulk-envelope": {"json": {"success": True, "results": [{"specVersion": "1.0"}]}},
+    "null-result": {"json": {"success": True, "result": None}},
+    "no-spec-version": {"json": {"success": True, "result": {"capabilities": {}}}},
+}
+
+
+@pytest.mark.parametrize(
+    "answer",
+    list(REFERENCE_CLIENT_NON_I3X_ANSWERS.values()),
+    ids=list(REFERENCE_CLIENT_NON_I3X_ANSWERS),
+)
+def test_the_reference_clients_non_i3x_answers_are_invalid_server_responses(
+    answer: dict[str, object],
+) -> None:
+    with respx.mock() as router:
+        for root in (BASE, API):
+            router.get(f"{root}/info").respond(**answer)  # type: ignore[arg-type]
+        client = _client(BASE)
+        with pytest.raises(i3x.InvalidServerResponseError, match="not with an i3X document"):
+            client.connect()
+    assert not client.is_connected
+    assert client.server_info is None
+
+
+def test_an_html_answer_names_its_content_type() -> None:
+    with respx.mock() as router:
+        for root in (BASE, API):
+            router.get(f"{root}/info").respond(html="<html></html>")
+        with pytest.raises(i3x.InvalidServerResponseError, match="text/html"):
+            _client(BASE).connect()
+
+
 BARE_INFO = {
     "specVersion": "1.0",
     "serverVersion": "1.0.0",
@@ -353,6 +395,31 @@ def test_beta_warning_points_at_the_caller_of_a_lazily_connecting_method() -> No
         with pytest.warns(DeprecationWarning, match="beta") as record:
             client.get_namespaces()
     assert record[0].filename == __file__
+
+
+@pytest.mark.parametrize("spec_version", ["0.9", "0.1.2", "v0.8"])
+def test_a_spec_version_below_1_0_connects_with_a_deprecation_warning(spec_version: str) -> None:
+    draft = ok({"specVersion": spec_version, "capabilities": {}})
+    with respx.mock() as router:
+        router.get(f"{API}/info").respond(json=draft)
+        client = _client(API)
+        with pytest.warns(DeprecationWarning, match=r"pre-release \(beta\) draft") as record:
+            info = client.connect()
+
+    assert f"specVersion={spec_version!r}" in str(record[0].message)
+    assert record[0].filename == __file__
+    # Only the warning: writes keep the 1.0 profile, which a beta one would change.
+    assert info.is_beta is False
+    assert client.server_profile is i3x.ServerProfile.SPEC
+
+
+@pytest.mark.parametrize("spec_version", ["1.0", "1.1", "2", "10.0", "draft"])
+def test_a_spec_version_of_1_0_or_later_connects_without_warnings(spec_version: str) -> None:
+    with respx.mock() as router:
+        router.get(f"{API}/info").respond(json=ok({"specVersion": spec_version}))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            _client(API).connect()
 
 
 def test_release_server_connects_without_warnings() -> None:

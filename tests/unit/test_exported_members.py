@@ -9,6 +9,8 @@ import importlib.util
 import types
 from pathlib import Path
 
+import pytest
+
 import i3x
 
 
@@ -101,3 +103,86 @@ def test_private_modules_list_what_other_modules_take_from_them() -> None:
         if name not in getattr(imported, "__all__", ()):
             missing.append(f"{importer} takes {name} from {module}")
     assert missing == []
+
+
+def test_the_reference_clients_value_names_are_last_known_value() -> None:
+    # i3x-client 1.0.0 exports CurrentValue and HistoricalValue from i3x.
+    assert {"CurrentValue", "HistoricalValue"} <= set(i3x.__all__)
+    assert i3x.CurrentValue is i3x.HistoricalValue is i3x.LastKnownValue
+
+
+# The 1.0 reference client's public modules, and the names its README and tests import.
+REFERENCE_IMPORTS = {
+    "i3x.models": (
+        "CurrentValue",
+        "HistoricalValue",
+        "Namespace",
+        "ObjectInstance",
+        "ObjectInstanceMetadata",
+        "ObjectType",
+        "RelatedObject",
+        "RelationshipType",
+        "ServerInfo",
+        "Subscription",
+        "SyncBatch",
+        "ValueChange",
+        "VQT",
+    ),
+    "i3x.errors": (
+        "I3XError",
+        "ConnectionError",
+        "AuthenticationError",
+        "NotFoundError",
+        "ServerError",
+        "TimeoutError",
+        "NotSupportedError",
+        "SubscriptionError",
+        "StreamError",
+        "UnsupportedVersionError",
+        "InvalidServerResponseError",
+        "for_status",
+    ),
+    "i3x.client": ("Client",),
+}
+
+
+@pytest.mark.parametrize("module_name", sorted(REFERENCE_IMPORTS))
+def test_the_reference_clients_modules_export_its_names(module_name: str) -> None:
+    module = importlib.import_module(module_name)
+    assert set(REFERENCE_IMPORTS[module_name]) <= set(module.__all__)
+    assert len(module.__all__) == len(set(module.__all__))
+    # "@py_builtins"-style names are pytest's assertion rewriting, not ours.
+    public = {n for n in vars(module) if not n.startswith(("_", "@"))}
+    assert public == set(module.__all__), "each module lists exactly what it holds"
+    for name in module.__all__:
+        # The same objects as i3x's: one class per model, error and client.
+        if name in i3x.__all__:
+            assert getattr(module, name) is getattr(i3x, name), name
+
+
+def test_models_and_errors_cover_the_packages_models_and_errors() -> None:
+    import i3x.errors
+    import i3x.models
+
+    models = {
+        n
+        for n in i3x.__all__
+        if isinstance(getattr(i3x, n), type) and hasattr(getattr(i3x, n), "from_dict")
+    }
+    assert models | {"Quality", "models_json_schema"} <= set(i3x.models.__all__)
+    errors = {
+        n
+        for n in i3x.__all__
+        if isinstance(getattr(i3x, n), type) and issubclass(getattr(i3x, n), Exception | Warning)
+    }
+    assert errors <= set(i3x.errors.__all__)
+
+
+def test_for_status_maps_as_the_reference_clients() -> None:
+    from i3x.errors import for_status
+
+    assert for_status(401) is for_status(403) is i3x.AuthenticationError
+    assert for_status(404) is i3x.NotFoundError
+    assert for_status(501) is i3x.NotSupportedError
+    assert for_status(500) is for_status(503) is i3x.ServerError
+    assert issubclass(for_status(418), i3x.I3XError)

@@ -141,6 +141,53 @@ def test_last_known_value_from_a_flat_wire_value() -> None:
     assert value.children["b"].value == 1
 
 
+def test_components_is_children_or_none() -> None:
+    # The 1.0 reference client's CurrentValue.components: None for a plain element.
+    plain = i3x.LastKnownValue.from_dict({"elementId": "a", "value": 1})
+    assert plain.children == {}
+    assert plain.components is None
+    pump = i3x.LastKnownValue.from_dict(
+        {"elementId": "pump", "isComposition": True, "components": {"t": {"value": 70.3}}}
+    )
+    assert pump.components is pump.children
+    assert pump.components is not None
+    assert pump.components["t"].value == 70.3
+
+
+def test_from_dict_takes_the_reference_clients_element_id_and_data() -> None:
+    data = {
+        "isComposition": False,
+        "value": 72.5,
+        "quality": "Good",
+        "timestamp": "2026-01-01T00:00:00Z",
+    }
+    current = i3x.CurrentValue.from_dict("obj-1", data)
+    assert current == i3x.LastKnownValue.from_dict({**data, "elementId": "obj-1"})
+    assert (current.element_id, current.value, current.quality) == ("obj-1", 72.5, "Good")
+    assert "elementId" not in data, "the caller's dict is left as it was"
+
+    history = i3x.HistoricalValue.from_dict(
+        "obj-1",
+        {"values": [{"value": 2, "timestamp": "2026-01-01T01:00:00Z"}, {"value": 1}]},
+    )
+    assert history.element_id == "obj-1"
+    assert [v.value for v in history.values] == [2, 1]
+    # The one-argument forms, by position and by name, are the ones every model has.
+    assert i3x.LastKnownValue.from_dict(data={**data, "elementId": "obj-1"}) == current
+
+
+def test_from_dict_with_an_element_id_refuses_what_does_not_fit() -> None:
+    with pytest.raises(ValueError, match="LastKnownValue"):
+        i3x.LastKnownValue.from_dict("obj-1", [1, 2])  # type: ignore[call-overload]
+    with pytest.raises(ValueError, match="elementId"):
+        i3x.LastKnownValue.from_dict(5, {"value": 1})  # type: ignore[call-overload]
+
+
+def test_current_and_historical_value_are_last_known_value() -> None:
+    assert i3x.CurrentValue is i3x.LastKnownValue
+    assert i3x.HistoricalValue is i3x.LastKnownValue
+
+
 def test_related_object_round_trip() -> None:
     wire = sample("server-a-objects-related.json")["results"][0]["result"][1]
     related = i3x.RelatedObject.from_dict(wire)

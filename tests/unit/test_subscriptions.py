@@ -104,8 +104,14 @@ def test_register_items(client: i3x.Client, respx_mock: respx.MockRouter) -> Non
         ]
     )
 
-    client.register_items(SUB, ["a", "b"])
+    first = client.register_items(SUB, ["a", "b"])
     client.register_items(SUB, ("c",), max_depth=2)
+
+    # One item per id, as the 1.0 reference client returns them.
+    assert first == [
+        i3x.BulkItem(success=True, element_id="a"),
+        i3x.BulkItem(success=True, element_id="b"),
+    ]
 
     assert sent_json(route, 0) == {
         "clientId": CLIENT_ID,
@@ -138,7 +144,7 @@ def test_register_with_a_wrong_client_id_is_not_found(
 
 def test_unregister_items(client: i3x.Client, respx_mock: respx.MockRouter) -> None:
     route = respx_mock.post("/subscriptions/unregister").respond(json=bulk(item("a")))
-    client.unregister_items(SUB, ["a"])
+    assert client.unregister_items(SUB, ["a"]) == [i3x.BulkItem(success=True, element_id="a")]
     assert sent_json(route) == {"clientId": CLIENT_ID, "subscriptionId": SUB, "elementIds": ["a"]}
 
 

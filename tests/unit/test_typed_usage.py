@@ -126,3 +126,23 @@ def test_i3x_models_inside_a_user_model() -> None:
     dumped = snapshot.model_dump(mode="json")
     assert dumped["objects"][0]["elementId"] == "pump-101"
     assert PlantSnapshot.model_validate(dumped) == snapshot
+
+
+def test_code_written_for_the_reference_client_imports_and_types() -> None:
+    # i3x-client 1.0.0's import paths and names, as its README and tests use them.
+    from i3x.client import Client
+    from i3x.errors import NotFoundError, for_status
+    from i3x.models import VQT, CurrentValue, HistoricalValue
+
+    def newest(value: CurrentValue) -> float:
+        return float(value.value)
+
+    current = CurrentValue.from_dict("obj-1", {"value": 72.5, "quality": "Good"})
+    assert_type(current, i3x.LastKnownValue)
+    assert newest(current) == 72.5
+    history = HistoricalValue.from_dict("obj-1", {"values": [{"value": 1.0}]})
+    assert_type(history.values, list[VQT])
+    assert history.components is None
+    assert_type(for_status(404), type[i3x.APIStatusError])
+    assert issubclass(for_status(404), NotFoundError)
+    assert Client is i3x.Client

@@ -34,12 +34,85 @@ def test_update_value_writes_a_dict_as_the_value(
     }
 
 
-def test_update_value_writes_a_vqt_lookalike_dict_as_the_value(
+@pytest.mark.parametrize(
+    ("given", "written"),
+    [
+        ({"value": 1, "quality": "Bad"}, {"value": 1, "quality": "Bad"}),
+        ({"value": 72.5}, {"value": 72.5}),
+        (
+            {"value": {"temperature": 72.5}, "timestamp": "2026-03-01T14:00:00+02:00"},
+            {"value": {"temperature": 72.5}, "timestamp": "2026-03-01T12:00:00Z"},
+        ),
+        (
+            {"value": 3, "quality": "Good", "timestamp": datetime(2026, 3, 1, 12, tzinfo=UTC)},
+            {"value": 3, "quality": "Good", "timestamp": "2026-03-01T12:00:00Z"},
+        ),
+        # None means "not given", as for the arguments.
+        ({"value": 5, "quality": None, "timestamp": None}, {"value": 5}),
+    ],
+)
+def test_update_value_reads_a_vqt_shaped_dict_as_a_vqt(
+    client: i3x.Client, respx_mock: respx.MockRouter, given: dict[str, object], written: object
+) -> None:
+    # The 1.0 reference client writes such a dict as a VQT: written as the value, code
+    # moved over from it would nest its values ({"value": {"value": 1, ...}}).
+    route = respx_mock.put("/objects/value").respond(json=bulk(item("a")))
+    client.update_value("a", given)
+    assert sent_json(route)["updates"] == [{"elementId": "a", "value": written}]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"temperature": 72.5},
+        {"value": 1, "unit": "degC"},  # a key a VQT does not have: an object of the plant's
+        {"quality": "Good", "timestamp": "2026-03-01T12:00:00Z"},  # no value: not a VQT
+        {},
+    ],
+)
+def test_update_value_writes_any_other_dict_as_the_value(
+    client: i3x.Client, respx_mock: respx.MockRouter, value: dict[str, object]
+) -> None:
+    route = respx_mock.put("/objects/value").respond(json=bulk(item("a")))
+    client.update_value("a", value)
+    assert sent_json(route)["updates"] == [{"elementId": "a", "value": {"value": value}}]
+
+
+def test_an_explicit_vqt_writes_a_vqt_shaped_dict_as_the_value(
     client: i3x.Client, respx_mock: respx.MockRouter
 ) -> None:
     route = respx_mock.put("/objects/value").respond(json=bulk(item("a")))
-    client.update_value("a", {"value": 1, "quality": "Bad"})
-    assert sent_json(route)["updates"][0]["value"] == {"value": {"value": 1, "quality": "Bad"}}
+    on_purpose = {"value": 72.5, "quality": "Good"}
+    client.update_value("a", i3x.VQT(value=on_purpose))
+    assert sent_json(route)["updates"][0]["value"] == {"value": on_purpose, "quality": "Good"}
+
+
+def test_arguments_win_over_the_vqt_shaped_dict(
+    client: i3x.Client, respx_mock: respx.MockRouter
+) -> None:
+    route = respx_mock.put("/objects/value").respond(json=bulk(item("a")))
+    client.update_value(
+        "a",
+        {"value": 1, "quality": "Bad", "timestamp": "2026-01-01T00:00:00Z"},
+        quality="Uncertain",
+        timestamp="2026-03-01T12:00:00Z",
+    )
+    assert sent_json(route)["updates"][0]["value"] == {
+        "value": 1,
+        "quality": "Uncertain",
+        "timestamp": "2026-03-01T12:00:00Z",
+    }
+
+
+def test_update_values_reads_vqt_shaped_dicts_as_vqts(
+    client: i3x.Client, respx_mock: respx.MockRouter
+) -> None:
+    route = respx_mock.put("/objects/value").respond(json=bulk(item("a"), item("b")))
+    client.update_values({"a": {"value": 18.3, "quality": "Good"}, "b": {"setpoint": 4}})
+    assert sent_json(route)["updates"] == [
+        {"elementId": "a", "value": {"value": 18.3, "quality": "Good"}},
+        {"elementId": "b", "value": {"value": {"setpoint": 4}}},
+    ]
 
 
 @pytest.mark.parametrize("value", [42, 70.5, "Running", True, None, [1, 2, 3]])
@@ -126,6 +199,29 @@ def test_update_values(client: i3x.Client, respx_mock: respx.MockRouter) -> None
     assert [u["elementId"] for u in sent_json(route, 1)["updates"]] == ["a", "b"]
 
 
+def test_update_values_returns_one_item_per_update(
+    client: i3x.Client, respx_mock: respx.MockRouter
+) -> None:
+    # One item per update, in request order (they read by wire name too: see below).
+    respx_mock.put("/objects/value").respond(json=bulk(item("b"), item("a")))
+    assert client.update_values({"a": 1, "b": 2}) == [
+        i3x.BulkItem(success=True, element_id="a"),
+        i3x.BulkItem(success=True, element_id="b"),
+    ]
+
+
+def test_returned_items_read_by_wire_name_as_the_reference_clients_dicts(
+    client: i3x.Client, respx_mock: respx.MockRouter
+) -> None:
+    respx_mock.put("/objects/value").respond(json=bulk(item("a")))
+    (written,) = client.update_values({"a": 1})
+    assert written["elementId"] == written["element_id"] == written.element_id == "a"
+    assert written["success"] is True
+    assert written["result"] is None
+    with pytest.raises(KeyError, match="nope"):
+        written["nope"]
+
+
 def test_update_values_partial_failure(client: i3x.Client, respx_mock: respx.MockRouter) -> None:
     respx_mock.put("/objects/value").respond(json=sample("server-a-value-put.json"))
 
@@ -175,6 +271,32 @@ def test_update_history(client: i3x.Client, respx_mock: respx.MockRouter) -> Non
             },
         ]
     }
+
+
+def test_update_history_takes_one_item_for_the_element(
+    client: i3x.Client, respx_mock: respx.MockRouter
+) -> None:
+    # The spec answers writes "per elementId": one item for all of an element's entries.
+    entries = [
+        {"value": 70.0, "quality": "Good", "timestamp": "2026-01-01T00:00:00Z"},
+        {"value": 72.5, "quality": "Good", "timestamp": "2026-01-01T01:00:00Z"},
+    ]
+    route = respx_mock.put("/objects/history").respond(json=bulk(item("a")))
+    client.update_history("a", entries)
+    assert [u["value"] for u in sent_json(route)["updates"]] == entries
+
+    respx_mock.put("/objects/history").respond(json=bulk(failed("a")))
+    with pytest.raises(i3x.NotFoundError):
+        client.update_history("a", entries)
+
+
+def test_update_history_missing_answers_are_errors(
+    client: i3x.Client, respx_mock: respx.MockRouter
+) -> None:
+    entries = [i3x.VQT(value=n, timestamp=datetime(2026, 1, 1, 0, n, tzinfo=UTC)) for n in range(3)]
+    respx_mock.put("/objects/history").respond(json=bulk(item("a"), item("a")))
+    with pytest.raises(i3x.I3XError, match="sent no answer"):
+        client.update_history("a", entries)
 
 
 def test_update_history_not_supported(client: i3x.Client, respx_mock: respx.MockRouter) -> None:
@@ -245,6 +367,19 @@ def test_beta_refuses_a_quality_or_timestamp_it_cannot_store(
     # No route is mocked for the write: respx would fail the test had one been sent.
 
 
+def test_beta_writes_the_value_of_a_vqt_shaped_dict_and_refuses_its_timestamp(
+    beta: i3x.Client, respx_mock: respx.MockRouter
+) -> None:
+    route = respx_mock.put("/objects/a/value").respond(json=ok(None))
+    beta.update_value("a", {"value": 75.0, "quality": "Good"})
+    assert sent_json(route) == 75.0
+    # The 1.0 reference client sends this dict as the body, which a beta server stores
+    # as the value; here it is refused before anything is sent.
+    with pytest.raises(i3x.NotSupportedError, match="cannot store a timestamp"):
+        beta.update_value("a", {"value": 75.0, "timestamp": "2026-01-01T00:00:00Z"})
+    assert route.call_count == 1
+
+
 def test_beta_update_value_error(beta: i3x.Client, respx_mock: respx.MockRouter) -> None:
     respx_mock.put("/objects/a/value").respond(
         404, json={"success": False, "responseDetail": {"status": 404, "detail": "no a"}}
@@ -267,6 +402,17 @@ def test_beta_update_values_one_put_each(beta: i3x.Client, respx_mock: respx.Moc
     assert list(caught.value.results) == ["a"]
     assert isinstance(caught.value.errors["b/c"], i3x.BadRequestError)
     assert caught.value.errors["b/c"].detail == "bad b/c"
+
+
+def test_beta_update_values_returns_one_item_per_element(
+    beta: i3x.Client, respx_mock: respx.MockRouter
+) -> None:
+    respx_mock.put(url__regex=r"/objects/.+/value$").respond(json=ok(None))
+    results = beta.update_values({"a": 1, "b/c": {"value": 2}})
+    assert results == [
+        i3x.BulkItem(success=True, element_id="a"),
+        i3x.BulkItem(success=True, element_id="b/c"),
+    ]
 
 
 @pytest.mark.respx(base_url=API, assert_all_called=False)
