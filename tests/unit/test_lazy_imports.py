@@ -151,3 +151,34 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="module 'i3x' has no attribute 'Clientt'"):
         i3x.Clientt  # type: ignore[attr-defined]  # noqa: B018
     assert not hasattr(i3x, "_client_of_no_kind")
+
+
+def test_field_descriptions_are_there_on_first_need() -> None:
+    # Read from the attribute docstrings when first asked for, not when the models are
+    # made: a subclass asked first still has its base's, in model_fields and the schema.
+    answer = _modules_after(
+        """
+        import i3x
+        schema = i3x.RelatedObject.model_json_schema()
+        result["schema"] = {
+            name: schema["properties"][name].get("description")
+            for name in ("elementId", "sourceRelationship")
+        }
+        fields = i3x.RelatedObject.model_fields
+        result["fields"] = {n: fields[n].description for n in ("element_id", "source_relationship")}
+        result["base"] = i3x.ObjectInstance.model_fields["element_id"].description
+        """
+    )
+    assert answer["schema"] == {
+        "elementId": "Unique id of the object.",
+        "sourceRelationship": (
+            "The relationship type that leads from the queried object to this one."
+        ),
+    }
+    assert answer["fields"] == {
+        "element_id": "Unique id of the object.",
+        "source_relationship": (
+            "The relationship type that leads from the queried object to this one."
+        ),
+    }
+    assert answer["base"] == "Unique id of the object."
