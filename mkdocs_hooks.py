@@ -8,6 +8,10 @@ Two pages are filled in at build time, so that the site repeats nothing by hand:
 - `docs/benchmarks.md` gets a chart and a table rendered from
   `docs/bench/results.json`, which `bench/run.py --publish` writes.
 
+`bench/run.py --publish` renders the tables of README.md and bench/README.md with
+`results_table()` too, so that every published figure comes from one place; it
+runs without mkdocs installed, hence mkdocs' names imported only where needed.
+
 A page asks for them with a line of its own: `<!-- site: readme -->` or
 `<!-- site: bench-results -->`.
 """
@@ -22,12 +26,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.exceptions import PluginError
-from mkdocs.structure.files import Files
-from mkdocs.structure.pages import Page
+if TYPE_CHECKING:
+    from mkdocs.config.defaults import MkDocsConfig
+    from mkdocs.structure.files import Files
+    from mkdocs.structure.pages import Page
 
 ROOT = Path(__file__).resolve().parent
 README = ROOT / "README.md"
@@ -46,10 +50,19 @@ def on_page_markdown(markdown: str, /, *, page: Page, config: MkDocsConfig, file
     def render(match: re.Match[str]) -> str:
         renderer = RENDERERS.get(match.group(1))
         if renderer is None:
-            raise PluginError(f"{page.file.src_uri}: no renderer for {match.group(0)}")
+            raise _error(f"{page.file.src_uri}: no renderer for {match.group(0)}")
         return renderer()
 
     return MARKER.sub(render, markdown)
+
+
+def _error(message: str) -> Exception:
+    """mkdocs' `PluginError`, which stops a build; a `LookupError` where mkdocs is absent."""
+    try:
+        from mkdocs.exceptions import PluginError
+    except ImportError:  # bench/run.py --publish, in the bench's virtualenv
+        return LookupError(message)
+    return PluginError(message)
 
 
 # ------------------------------------------------------------------------ README
@@ -75,14 +88,15 @@ def _site_link(match: re.Match[str]) -> str:
 
 @dataclass(frozen=True)
 class Metric:
-    """One row of the benchmarks page: ours against the reference, from results.json."""
+    """One row of the benchmarks tables: ours against the reference, from results.json."""
 
     label: str
     ours: tuple[str, ...]
-    reference: tuple[str, ...]
+    reference: tuple[str, ...] | None  # None: the reference has no such thing
     unit: str
     higher_is_better: bool
     check: str | None = None  # the name of bench/run.py's Check with the goal, if any
+    readme: bool = False  # also a row of the README's table
 
 
 DECODE = ("decode", "mock")
@@ -90,15 +104,17 @@ LOOPBACK = ("decode", "loopback")
 LIVE = ("subscribe", "live")
 DRAIN = ("subscribe", "drain")
 CALLS = ("async", "runs")
+IMPORTS = ("startup", "imports")
 
 METRICS = [
     Metric(
         "decode {objects:,} objects: time",
-        (*DECODE, "ours", "best_s"),
-        (*DECODE, "ref", "best_s"),
+        (*DECODE, "ours", "median_s"),
+        (*DECODE, "ref", "median_s"),
         "ms",
         False,
         "decode time ours/ref (mock)",
+        readme=True,
     ),
     Metric(
         "decode {objects:,} objects: peak memory",
@@ -107,11 +123,12 @@ METRICS = [
         "MB",
         False,
         "decode peak memory ours/ref (mock)",
+        readme=True,
     ),
     Metric(
         "decode {objects:,} objects over HTTP: time",
-        (*LOOPBACK, "ours", "best_s"),
-        (*LOOPBACK, "ref", "best_s"),
+        (*LOOPBACK, "ours", "median_s"),
+        (*LOOPBACK, "ref", "median_s"),
         "ms",
         False,
     ),
@@ -122,6 +139,7 @@ METRICS = [
         "/s",
         True,
         "subscribe sync rate ours/ref",
+        readme=True,
     ),
     Metric(
         '{updates:,} updates, drain, mode="sync"',
@@ -136,6 +154,8 @@ METRICS = [
         (*LIVE, "ref", "updates_per_s"),
         "/s",
         True,
+        "stream rate ours/ref (live)",
+        readme=True,
     ),
     Metric(
         '{updates:,} updates, drain, mode="stream"',
@@ -143,6 +163,40 @@ METRICS = [
         (*DRAIN, "ref", "updates_per_s"),
         "/s",
         True,
+        "stream rate ours/ref (drain)",
+        readme=True,
+    ),
+    Metric(
+        'client CPU per update, live, mode="stream"',
+        (*LIVE, "stream", "client_cpu_s_per_update"),
+        (*LIVE, "ref", "client_cpu_s_per_update"),
+        "µs",
+        False,
+        "stream client CPU/update ours/ref (live)",
+        readme=True,
+    ),
+    Metric(
+        'client CPU per update, drain, mode="stream"',
+        (*DRAIN, "stream", "client_cpu_s_per_update"),
+        (*DRAIN, "ref", "client_cpu_s_per_update"),
+        "µs",
+        False,
+        "stream client CPU/update ours/ref (drain)",
+        readme=True,
+    ),
+    Metric(
+        'client CPU per update, live, mode="sync"',
+        (*LIVE, "sync", "client_cpu_s_per_update"),
+        (*LIVE, "ref", "client_cpu_s_per_update"),
+        "µs",
+        False,
+    ),
+    Metric(
+        'client CPU per update, drain, mode="sync"',
+        (*DRAIN, "sync", "client_cpu_s_per_update"),
+        (*DRAIN, "ref", "client_cpu_s_per_update"),
+        "µs",
+        False,
     ),
     Metric(
         "{calls:,} get_value, AsyncClient, {concurrency} in flight",
@@ -151,6 +205,7 @@ METRICS = [
         "/s",
         True,
         "async calls/s ours/ref",
+        readme=True,
     ),
     Metric(
         "{calls:,} get_value, Client, one by one",
@@ -158,6 +213,33 @@ METRICS = [
         (*CALLS, "ref", "calls_per_s"),
         "/s",
         True,
+    ),
+    Metric(
+        "import i3x",
+        (*IMPORTS, "ours", "import_s"),
+        (*IMPORTS, "ref", "import_s"),
+        "ms",
+        False,
+        "import i3x ours/ref",
+        readme=True,
+    ),
+    Metric(
+        "import i3x, then i3x.Client",
+        (*IMPORTS, "ours", "client_s"),
+        (*IMPORTS, "ref", "client_s"),
+        "ms",
+        False,
+        "import i3x + i3x.Client ours/ref",
+        readme=True,
+    ),
+    Metric(
+        "i3x --help (the whole process)",
+        ("startup", "help", "process_s"),
+        None,
+        "ms",
+        False,
+        "i3x --help seconds",
+        readme=True,
     ),
 ]
 
@@ -167,44 +249,78 @@ class Row:
     label: str
     metric: Metric
     ours: float
-    reference: float
+    reference: float | None
+    spread: list[float] | None  # ours / reference, lowest and highest round
 
     @property
-    def ratio(self) -> float:
+    def ratio(self) -> float | None:
         """Ours / reference, as bench/run.py reports it."""
-        return self.ours / self.reference
+        return self.ours / self.reference if self.reference else None
 
     @property
     def advantage(self) -> float:
         """How many times better than the reference (below 1: the reference is better)."""
+        assert self.ratio is not None
         return self.ratio if self.metric.higher_is_better else 1 / self.ratio
 
 
 def bench_results(path: Path = BENCH_RESULTS) -> str:
     """The chart, the table and the conditions of the published benchmark run."""
+    results = _load(path)
+    rows = _rows(results, path)
+    reference = f"i3x-client {results['versions']['reference']['i3x']}"
+    compared = [r for r in rows if r.ratio is not None]
+    parts = [_caption(results), _chart(compared, reference), _table(rows, results, reference)]
+    return "\n\n".join(parts) + "\n"
+
+
+def results_table(path: Path = BENCH_RESULTS, *, readme_only: bool = False) -> str:
+    """The table of a published run with a line on its conditions, for README files.
+
+    Args:
+        path: The published results (`docs/bench/results.json`).
+        readme_only: Only the rows the README shows.
+
+    Returns:
+        Markdown: one line on the run, then the table.
+    """
+    results = _load(path)
+    rows = [r for r in _rows(results, path) if r.metric.readme or not readme_only]
+    reference = f"i3x-client {results['versions']['reference']['i3x']}"
+    return _caption(results) + "\n\n" + _table(rows, results, reference)
+
+
+def _load(path: Path) -> dict[str, Any]:
     try:
         results: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise PluginError(f"cannot read the benchmark results {path}: {exc}") from exc
+        raise _error(f"cannot read the benchmark results {path}: {exc}") from exc
+    return results
+
+
+def _rows(results: dict[str, Any], path: Path) -> list[Row]:
     sizes = {
         "objects": _get(results, path, ("decode", "objects")),
         "updates": _get(results, path, ("subscribe", "updates")),
         "calls": _get(results, path, ("async", "calls")),
         "concurrency": _get(results, path, ("async", "concurrency")),
     }
-    rows = [
-        Row(
-            m.label.format(**sizes),
-            m,
-            float(_get(results, path, m.ours)),
-            float(_get(results, path, m.reference)),
+    rows = []
+    for m in METRICS:
+        figure = _get(results, path, m.ours[:-1])
+        spread = (
+            figure.get("ratio_spread", {}).get(m.ours[-1]) if isinstance(figure, dict) else None
         )
-        for m in METRICS
-    ]
-    checks = {c["name"]: c for c in results.get("checks", [])}
-    reference = f"i3x-client {results['versions']['reference']['i3x']}"
-    parts = [_caption(results), _chart(rows, reference), _table(rows, checks, reference)]
-    return "\n\n".join(parts) + "\n"
+        rows.append(
+            Row(
+                m.label.format(**sizes),
+                m,
+                float(_get(results, path, m.ours)),
+                float(_get(results, path, m.reference)) if m.reference else None,
+                spread,
+            )
+        )
+    return rows
 
 
 def _get(results: dict[str, Any], path: Path, keys: tuple[str, ...]) -> Any:
@@ -212,7 +328,7 @@ def _get(results: dict[str, Any], path: Path, keys: tuple[str, ...]) -> Any:
     for key in keys:
         if not isinstance(node, dict) or key not in node:
             where = ".".join(("benchmarks", *keys))
-            raise PluginError(f"{path} has no {where}: publish a full run of bench/run.py")
+            raise _error(f"{path} has no {where}: publish a full run of bench/run.py")
         node = node[key]
     return node
 
@@ -229,6 +345,15 @@ def _caption(results: dict[str, Any]) -> str:
         f"Python {ours['python']}, httpx {ours['httpx']} (reference: {ref['httpx']}), "
         f"{machine['cpus']} CPUs, {machine['platform']}.",
     ]
+    rounds = results.get("benchmarks", {}).get("subscribe", {}).get("rounds")
+    if rounds:
+        lines.append(
+            f"Each figure is the median of {rounds} rounds (decode: of "
+            f"{len(results['benchmarks']['decode']['mock']['ours']['times_s'])} calls; start-up: "
+            f"of {results['benchmarks']['startup']['rounds']} fresh processes), ours and the "
+            "reference taking turns; the range is the lowest and the highest ours / reference "
+            "of a round."
+        )
     if load:
         start, end = load["start"][0], load.get("end", [math.nan])[0]
         busy = max(start, end) >= machine["cpus"] / 2
@@ -299,21 +424,27 @@ def _chart(rows: list[Row], reference: str) -> str:
     )
 
 
-def _table(rows: list[Row], checks: dict[str, dict[str, Any]], reference: str) -> str:
+def _table(rows: list[Row], results: dict[str, Any], reference: str) -> str:
+    checks = {c["name"]: c for c in results.get("checks", [])}
     lines = [
-        f"| benchmark | {reference} | ours | ours / reference | goal |",
-        "|---|--:|--:|--:|---|",
+        f"| benchmark | {reference} | ours | ours / reference | range | goal |",
+        "|---|--:|--:|--:|--:|---|",
     ]
     for row in rows:
         check = checks.get(row.metric.check or "")
         goal = ""
         if check is not None:
             sign = ">=" if check["higher"] else "<="
-            goal = f"{sign} {check['goal']:g}: {'met' if check['status'] == 'PASS' else 'missed'}"
+            unit = f" {check['unit']}" if check.get("unit") else ""
+            status = "met" if check["status"] == "PASS" else "missed"
+            goal = f"{sign} {check['goal']:g}{unit}: {status}"
         unit = row.metric.unit
+        reference_cell = "-" if row.reference is None else _amount(row.reference, unit)
+        ratio = "-" if row.ratio is None else f"{row.ratio:.2f}"
+        spread = f"{row.spread[0]:.2f} to {row.spread[1]:.2f}" if row.spread else "-"
         lines.append(
-            f"| {row.label} | {_amount(row.reference, unit)} | {_amount(row.ours, unit)} "
-            f"| {row.ratio:.2f} | {goal} |"
+            f"| {row.label} | {reference_cell} | {_amount(row.ours, unit)} "
+            f"| {ratio} | {spread} | {goal} |"
         )
     return "\n".join(lines)
 
@@ -321,6 +452,8 @@ def _table(rows: list[Row], checks: dict[str, dict[str, Any]], reference: str) -
 def _amount(value: float, unit: str) -> str:
     if unit == "ms":
         return f"{value * 1000:,.0f} ms"
+    if unit == "µs":
+        return f"{value * 1e6:,.1f} µs"
     if unit == "MB":
         return f"{value / 1024 / 1024:,.1f} MB"
     return f"{value:,.0f}{unit}"

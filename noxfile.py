@@ -5,9 +5,9 @@ builds the documentation site into `site/` with `mkdocs build --strict` (the tes
 suite builds it too) and runs its examples; `bench` measures this SDK side by side
 with the reference client `i3x-client==1.0.0`, installed into its own virtualenv
 because both import as `i3x` (`nox -s bench -- --publish` updates the site's
-Benchmarks page); `compat` downloads the reference client's source distribution and runs
-its own tests against this package, failing on any failure that docs/migration.md does
-not name (and on any test it names that passes).
+Benchmarks page and the tables of README.md and bench/README.md); `compat` downloads the
+reference client's source distribution and runs its own tests against this package, failing
+on any failure that docs/migration.md does not name (and on any test it names that passes).
 """
 
 from __future__ import annotations
@@ -56,16 +56,25 @@ def docs(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks against the reference client in the same run; prints times and ratios."""
-    session.install("-e", ".[server]")
-    reference = Path(session.create_tmp()) / "reference"
+    # The cli extra for `i3x --help`; the import figures come from a second virtualenv
+    # with no extra, as a plain `pip install i3x-client` has (with click, rich and
+    # pygments installed, `import httpx` imports its own command line too).
+    session.install("-e", ".[server,cli]")
+    tmp = Path(session.create_tmp())
+    reference, core = tmp / "reference", tmp / "core"
     if not (reference / "bin" / "python").exists():
         session.run("python", "-m", "venv", str(reference), external=True)
         session.run(str(reference / "bin" / "pip"), "install", "-q", REFERENCE, external=True)
+    if not (core / "bin" / "python").exists():
+        session.run("python", "-m", "venv", str(core), external=True)
+    session.run(str(core / "bin" / "pip"), "install", "-q", "-e", ".", external=True)
     session.run(
         "python",
         "bench/run.py",
         "--reference-python",
         str(reference / "bin" / "python"),
+        "--core-python",
+        str(core / "bin" / "python"),
         *session.posargs,
     )
 

@@ -1,17 +1,21 @@
-"""Speed and memory of this SDK side by side with the reference client, in one run.
+"""Speed, memory and start-up of this SDK side by side with the reference client, in one run.
 
-Usage (`nox -s bench` does this with a fresh reference virtualenv):
+Usage (`nox -s bench` does this with fresh virtualenvs):
 
-    python bench/run.py --reference-python /path/to/ref-venv/bin/python [--only decode]
+    python bench/run.py --reference-python /path/to/ref-venv/bin/python \
+        [--core-python /path/to/core-venv/bin/python] [--only decode] [--publish]
 
 Both SDKs import as `i3x`, so every measured client runs in a process of its
 own (`worker.py`) under its own interpreter: this one for ours, the reference
 virtualenv's for `i3x-client==1.0.0`. Servers run in yet other processes
 (`server.py`) or in this one, never in the measured client's, so that on two
-cores client and server do not share a GIL. Prints a table per benchmark, then
-the ratios against the goals, and writes `bench/results/latest.json`;
-`--publish` also writes `docs/bench/results.json`, which the documentation
-site's Benchmarks page renders (commit it).
+cores client and server do not share a GIL. Every figure is the median of
+several rounds (ours and the reference alternate within a round) with its
+range. Prints a table per benchmark, then the ratios against the goals, and
+writes `bench/results/latest.json`; `--publish` also writes
+`docs/bench/results.json`, which the documentation site's Benchmarks page
+renders, and regenerates the tables of README.md and bench/README.md from it
+(commit all three).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import argparse
 import contextlib
 import datetime
 import http.server
+import importlib.util
 import json
 import os
 import platform
@@ -33,14 +38,20 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import payload
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 RESULTS = HERE / "results" / "latest.json"
-PUBLISHED = HERE.parent / "docs" / "bench" / "results.json"
+PUBLISHED = ROOT / "docs" / "bench" / "results.json"
+# The tables regenerated from a published run, between these markers.
+TABLES = {ROOT / "README.md": True, HERE / "README.md": False}  # path: README rows only
+TABLE_BEGIN, TABLE_END = "<!-- bench-table: begin -->", "<!-- bench-table: end -->"
 MB = 1024 * 1024
+US = 1e6
 
 
 # ------------------------------------------------------------------------ processes
@@ -117,8 +128,8 @@ def run_once(python: str, *args: str, timeout: float = 300.0) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def demo_server(python: str) -> Iterator[tuple[Child, dict[str, Any]]]:
-    server = Child(python, "server.py")
+def demo_server(python: str, *args: str) -> Iterator[tuple[Child, dict[str, Any]]]:
+    server = Child(python, "server.py", *args)
     try:
         yield server, server.recv(60)
     finally:
@@ -132,13 +143,20 @@ def demo_server(python: str) -> Iterator[tuple[Child, dict[str, Any]]]:
 
 @dataclass
 class Check:
-    """One ratio against its goal; ``higher`` says which direction is better."""
+    """One figure against its goal; ``higher`` says which direction is better.
+
+    ``value`` is a ratio ours / reference unless ``unit`` names an absolute unit;
+    ``low`` and ``high`` are its range over the rounds, when there were rounds.
+    """
 
     name: str
     value: float
     goal: float
     higher: bool
     ambition: float | None = None
+    low: float | None = None
+    high: float | None = None
+    unit: str = ""
     status: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -150,8 +168,12 @@ class Check:
 class Context:
     ours: str
     ref: str
+    core: str | None
     tmp: Path
     repeat: int
+    rounds: int
+    import_rounds: int
+    server_args: list[str]
     objects: int
     updates: int
     calls: int
@@ -191,6 +213,88 @@ def _cell(value: Any) -> str:
 
 def ratio(a: float | None, b: float | None) -> float | None:
     return a / b if a is not None and b else None
+
+
+def span(values: list[float] | None, scale: float = 1.0, digits: int = 0) -> str | None:
+    """A range for a table cell: ``"1,200-1,350"``."""
+    if not values:
+        return None
+    low, high = values
+    return f"{low * scale:,.{digits}f}-{high * scale:,.{digits}f}"
+
+
+# Figures where the worst round, not the median, is the one to report.
+WORST = frozenset({"lost", "duplicates", "notices"})
+
+
+def summarize(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """One figure measured in several rounds: each number's median and range, and the rounds.
+
+    Counts of what went wrong (`lost`, `duplicates`, `notices`) report the worst round.
+    """
+    figure: dict[str, Any] = {}
+    spread: dict[str, list[float]] = {}
+    for key in rounds[0]:
+        values = [r[key] for r in rounds]
+        if any(v is None for v in values):
+            figure[key] = None
+        elif all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+            if key in WORST:
+                figure[key] = max(values)
+            elif all(isinstance(v, int) for v in values):
+                figure[key] = statistics.median_low(values)  # a count stays one
+            else:
+                figure[key] = statistics.median(values)
+            spread[key] = [min(values), max(values)]
+    figure["spread"] = spread
+    figure["rounds"] = rounds
+    return figure
+
+
+def pair_ratios(
+    ours: list[dict[str, Any]], ref: list[dict[str, Any]], keys: tuple[str, ...]
+) -> dict[str, list[float]]:
+    """The range of ours / reference over rounds taken side by side (round i with round i)."""
+    ranges: dict[str, list[float]] = {}
+    for key in keys:
+        pairs = [
+            o[key] / r[key]
+            for o, r in zip(ours, ref, strict=False)
+            if o.get(key) is not None and r.get(key)
+        ]
+        if pairs:
+            ranges[key] = [min(pairs), max(pairs)]
+    return ranges
+
+
+def compare(
+    figures: dict[str, dict[str, Any]],
+    keys: tuple[str, ...],
+    ours: list[str] | None = None,
+    reference: str = "ref",
+) -> None:
+    """Record on each of our figures the range of its ratios to the reference's."""
+    ref = figures[reference]
+    for name in ours if ours is not None else [n for n in figures if n != reference]:
+        figure = figures[name]
+        figure["ratio_spread"] = pair_ratios(figure["rounds"], ref["rounds"], keys)
+
+
+def ratio_check(
+    name: str,
+    ours: dict[str, Any],
+    ref: dict[str, Any],
+    key: str,
+    goal: float,
+    *,
+    higher: bool,
+    ambition: float | None = None,
+) -> Check:
+    """ours / reference of one figure's medians against a goal, with its range over rounds."""
+    low, high = ours.get("ratio_spread", {}).get(key, [None, None])
+    return Check(
+        name, ratio(ours[key], ref[key]) or 0.0, goal, higher, ambition, low=low, high=high
+    )
 
 
 # ----------------------------------------------------------------------------- decode
@@ -235,12 +339,16 @@ def stored_answer_server(objects: bytes, info: bytes) -> Iterator[str]:
 def _decode_one(ctx: Context, python: str, flavour: str, *extra: str) -> dict[str, Any]:
     timed = run_once(python, "decode-time", flavour, "--repeat", str(ctx.repeat), *extra)
     # A fresh process for the memory figure: nothing of the timing runs is left in the heap.
+    # tracemalloc counts allocations, which do not change from run to run: one is enough.
     memory = run_once(python, "decode-memory", flavour, *extra)
     times = timed["times"]
     return {
         "best_s": min(times),
         "median_s": statistics.median(times),
         "times_s": times,
+        "spread": {"median_s": [min(times), max(times)]},
+        # The timed calls as rounds, for the range of ours / reference (call i with call i).
+        "rounds": [{"median_s": t} for t in times],
         "peak_bytes": memory["peak"],
         "retained_bytes": memory["retained"],
         "cyclic_garbage_bytes": memory["cyclic"],
@@ -253,8 +361,9 @@ def _decode_rows(figures: dict[str, dict[str, Any]]) -> list[list[Any]]:
     rows = [
         [
             labels[k],
-            f["best_s"] * 1000,
             f["median_s"] * 1000,
+            span(f["spread"]["median_s"], 1000),
+            f["best_s"] * 1000,
             f["peak_bytes"] / MB,
             f["retained_bytes"] / MB,
             f["cyclic_garbage_bytes"] / MB,
@@ -265,8 +374,9 @@ def _decode_rows(figures: dict[str, dict[str, Any]]) -> list[list[Any]]:
     rows.append(
         [
             "ours / reference",
-            ratio(ours["best_s"], ref["best_s"]),
             ratio(ours["median_s"], ref["median_s"]),
+            span(ours.get("ratio_spread", {}).get("median_s"), digits=2),
+            ratio(ours["best_s"], ref["best_s"]),
             ratio(ours["peak_bytes"], ref["peak_bytes"]),
             ratio(ours["retained_bytes"], ref["retained_bytes"]),
             None,
@@ -282,14 +392,23 @@ def bench_decode(ctx: Context) -> dict[str, Any]:
     objects_file.write_bytes(answer)
     info_file.write_bytes(info)
     files = ["--payload", str(objects_file), "--info", str(info_file)]
-    headers = ["client", "best ms", "median ms", "peak MB", "result MB", "cyclic garbage MB"]
-    where = f"{ctx.objects:,} objects, {len(answer) / 1e6:.1f} MB of JSON, best of {ctx.repeat}"
+    headers = [
+        "client",
+        "median ms",
+        "range",
+        "best ms",
+        "peak MB",
+        "result MB",
+        "cyclic garbage MB",
+    ]
+    where = f"{ctx.objects:,} objects, {len(answer) / 1e6:.1f} MB of JSON, {ctx.repeat} calls each"
 
     mock = {
         "json": _decode_one(ctx, ctx.ours, "json", *files),
         "ref": _decode_one(ctx, ctx.ref, "ref", *files),
         "ours": _decode_one(ctx, ctx.ours, "ours", *files),
     }
+    compare(mock, ("median_s",), ["ours"])
     table(
         f"decode: client.get_objects() from memory (httpx.MockTransport); {where}",
         headers,
@@ -303,6 +422,7 @@ def bench_decode(ctx: Context) -> dict[str, Any]:
             "ref": _decode_one(ctx, ctx.ref, "ref", *http_args),
             "ours": _decode_one(ctx, ctx.ours, "ours", *http_args),
         }
+    compare(loopback, ("median_s",), ["ours"])
     table(
         f"decode: client.get_objects() over loopback HTTP (stdlib server, stored bytes); {where}",
         headers,
@@ -313,13 +433,11 @@ def bench_decode(ctx: Context) -> dict[str, Any]:
 
     ours, ref = mock["ours"], mock["ref"]
     ctx.checks += [
-        Check("decode time ours/ref (mock)", ours["best_s"] / ref["best_s"], 0.5, False, 0.4),
-        Check(
-            "decode peak memory ours/ref (mock)",
-            ours["peak_bytes"] / ref["peak_bytes"],
-            1.5,
-            False,
-            1.0,
+        ratio_check(
+            "decode time ours/ref (mock)", ours, ref, "median_s", 0.45, higher=False, ambition=0.4
+        ),
+        ratio_check(
+            "decode peak memory ours/ref (mock)", ours, ref, "peak_bytes", 0.7, higher=False
         ),
     ]
     return {"bytes": len(answer), "objects": ctx.objects, "mock": mock, "loopback": loopback}
@@ -375,31 +493,46 @@ def _subscribe_one(
         worker.finish()
     start = got["t_start"] if drain else pushed["t_first"]
     elapsed = got["t_last_received"] - start if got["distinct"] else None
+    distinct = got["distinct"]
+    server_cpu = cpu1["cpu"] - cpu0["cpu"]
+    # Live, the server pushed while it delivered: its delivery is what the pushing
+    # thread did not spend. Drained, the push was over before the clock started.
+    delivery_cpu = server_cpu - (0.0 if drain else pushed["cpu"])
     return {
-        "updates_per_s": got["distinct"] / elapsed if elapsed else 0.0,
-        "lost": ctx.updates - got["distinct"],
-        "duplicates": got["received"] - got["distinct"],
+        "updates_per_s": distinct / elapsed if elapsed else 0.0,
+        "lost": ctx.updates - distinct,
+        "duplicates": got["received"] - distinct,
         "seconds": elapsed,
-        "first_latency_ms": (got["t_first_received"] - start) * 1000 if got["distinct"] else None,
+        "first_latency_ms": (got["t_first_received"] - start) * 1000 if distinct else None,
         "push_per_s": ctx.updates / (pushed["t_last"] - pushed["t_first"]),
+        "client_cpu_s_per_update": got["cpu"] / distinct if distinct else None,
+        "server_cpu_s_per_update": delivery_cpu / ctx.updates,
+        "push_cpu_s_per_update": pushed["cpu"] / ctx.updates,
         "client_cpu_share": got["cpu"] / elapsed if elapsed else None,
-        "server_cpu_share": (cpu1["cpu"] - cpu0["cpu"]) / (cpu1["t"] - cpu0["t"]),
+        "server_cpu_share": server_cpu / (cpu1["t"] - cpu0["t"]),
         "notices": got["notices"],
     }
+
+
+SUBSCRIBE_RATIOS = ("updates_per_s", "client_cpu_s_per_update", "server_cpu_s_per_update")
 
 
 def _subscribe_table(
     title: str, runs: dict[str, SubscribeRun], figures: dict[str, dict[str, Any]]
 ) -> None:
-    ref_rate = figures["ref"]["updates_per_s"]
+    ref = figures["ref"]
     rows = [
         [
             runs[k].label,
             f["updates_per_s"],
-            ratio(f["updates_per_s"], ref_rate),
+            span(f["spread"].get("updates_per_s")),
+            ratio(f["updates_per_s"], ref["updates_per_s"]),
             f["lost"],
             f["duplicates"],
             f["first_latency_ms"],
+            _us(f["client_cpu_s_per_update"]),
+            ratio(f["client_cpu_s_per_update"], ref["client_cpu_s_per_update"]),
+            _us(f["server_cpu_s_per_update"]),
             f"{f['client_cpu_share']:.0%}" if f["client_cpu_share"] is not None else None,
             f"{f['server_cpu_share']:.0%}",
         ]
@@ -407,9 +540,45 @@ def _subscribe_table(
     ]
     table(
         title,
-        ["client", "updates/s", "x ref", "lost", "dupes", "1st ms", "client CPU", "server CPU"],
+        [
+            "client",
+            "updates/s",
+            "range",
+            "x ref",
+            "lost",
+            "dupes",
+            "1st ms",
+            "client µs/upd",
+            "x ref",
+            "server µs/upd",
+            "client CPU",
+            "server CPU",
+        ],
         rows,
     )
+
+
+def _us(seconds: float | None) -> float | None:
+    return seconds * US if seconds is not None else None
+
+
+def _bounds(
+    label: str, runs: dict[str, SubscribeRun], figures: dict[str, dict[str, Any]], *, live: bool
+) -> None:
+    """Which side bounds each client: one core over each side's CPU per update."""
+    print(f"{label}: what one core allows, by each side's CPU per update (updates/s)")
+    for key, f in figures.items():
+        client, server = f["client_cpu_s_per_update"], f["server_cpu_s_per_update"]
+        if not client or not server:
+            continue
+        if live:
+            # The pushing thread and the delivering loop share the server's one GIL.
+            server += f["push_cpu_s_per_update"]
+        side = "server" if server > client else "client"
+        print(
+            f"  {runs[key].label:<32} client {1 / client:>9,.0f}   server {1 / server:>9,.0f}"
+            f"   measured {f['updates_per_s']:>9,.0f}   -> {side}-bound"
+        )
 
 
 def bench_subscribe(ctx: Context) -> dict[str, Any]:
@@ -419,45 +588,115 @@ def bench_subscribe(ctx: Context) -> dict[str, Any]:
         "sync_fast": SubscribeRun('ours mode="sync", poll 0.02 s', "ours", "sync", 0.02),
         "stream": SubscribeRun('ours mode="stream"', "ours", "stream"),
     }
-    live: dict[str, dict[str, Any]] = {}
-    drain: dict[str, dict[str, Any]] = {}
-    with demo_server(ctx.ours) as (server, hello):
-        for key, run in runs.items():
-            live[key] = _subscribe_one(ctx, server, hello, run, drain=False)
-        for key, run in runs.items():
-            drain[key] = _subscribe_one(ctx, server, hello, run, drain=True)
+    live_rounds: dict[str, list[dict[str, Any]]] = {key: [] for key in runs}
+    drain_rounds: dict[str, list[dict[str, Any]]] = {key: [] for key in runs}
+    with demo_server(ctx.ours, *ctx.server_args) as (server, hello):
+        # Round by round, each client once: a load that comes and goes on a shared
+        # machine weighs on all of them alike, and the range shows it.
+        for _ in range(ctx.rounds):
+            for key, run in runs.items():
+                live_rounds[key].append(_subscribe_one(ctx, server, hello, run, drain=False))
+            for key, run in runs.items():
+                drain_rounds[key].append(_subscribe_one(ctx, server, hello, run, drain=True))
+    live = {key: summarize(r) for key, r in live_rounds.items()}
+    drain = {key: summarize(r) for key, r in drain_rounds.items()}
+    compare(live, SUBSCRIBE_RATIOS)
+    compare(drain, SUBSCRIBE_RATIOS)
     push_rate = statistics.median(f["push_per_s"] for f in live.values())
+    push_us = statistics.median(f["push_cpu_s_per_update"] for f in live.values()) * US
     _subscribe_table(
-        f"subscribe, live: {ctx.updates:,} updates pushed (one set_value each, 4 elements, ~{push_rate:,.0f}/s) by the embedded server (own process) to on_value_change",
+        f"subscribe, live: {ctx.updates:,} updates pushed (one set_value each, 4 elements, "
+        f"~{push_rate:,.0f}/s, {push_us:.1f} µs of server CPU each) by the embedded server "
+        f"(own process) to on_value_change; median of {ctx.rounds} rounds",
         runs,
         live,
     )
     print(
-        "updates/s = distinct updates / (last one received - first one pushed); 1st ms = first push to first callback"
+        "updates/s = distinct updates / (last one received - first one pushed); range = lowest"
+        " and highest round; 1st ms = first push to first callback"
     )
+    print(
+        "client µs/upd = the client process's CPU time (all threads) per distinct update; server"
+        " µs/upd = the server's CPU per update for delivery (its pushing thread's own CPU taken out)"
+    )
+    _bounds("live", runs, live, live=True)
     _subscribe_table(
-        f"subscribe, drain: the same {ctx.updates:,} updates queued on the server first, then delivery started",
+        f"subscribe, drain: the same {ctx.updates:,} updates queued on the server first, then "
+        f"delivery started; median of {ctx.rounds} rounds",
         runs,
         drain,
     )
     print("updates/s = distinct updates / (last one received - delivery started)")
-    ref_rate = live["ref"]["updates_per_s"]
+    _bounds("drain", runs, drain, live=False)
+    ref_live, ref_drain = live["ref"], drain["ref"]
     ctx.checks += [
-        Check(
+        ratio_check(
             "subscribe sync rate ours/ref",
-            ratio(live["sync"]["updates_per_s"], ref_rate) or 0.0,
+            live["sync"],
+            ref_live,
+            "updates_per_s",
             2.0,
-            True,
+            higher=True,
         ),
-        Check("subscribe sync updates lost", float(live["sync"]["lost"]), 0.0, False),
+        Check(
+            "subscribe sync updates lost", float(live["sync"]["lost"]), 0.0, False, unit="updates"
+        ),
+        ratio_check(
+            "stream rate ours/ref (live)",
+            live["stream"],
+            ref_live,
+            "updates_per_s",
+            1.0,
+            higher=True,
+        ),
+        ratio_check(
+            "stream rate ours/ref (drain)",
+            drain["stream"],
+            ref_drain,
+            "updates_per_s",
+            2.0,
+            higher=True,
+        ),
+        ratio_check(
+            "stream client CPU/update ours/ref (live)",
+            live["stream"],
+            ref_live,
+            "client_cpu_s_per_update",
+            0.5,
+            higher=False,
+        ),
+        ratio_check(
+            "stream client CPU/update ours/ref (drain)",
+            drain["stream"],
+            ref_drain,
+            "client_cpu_s_per_update",
+            0.5,
+            higher=False,
+        ),
+        Check(
+            "stream updates lost",
+            float(max(live["stream"]["lost"], drain["stream"]["lost"])),
+            0.0,
+            False,
+            unit="updates",
+        ),
     ]
     for key in ("stream", "sync"):
         ctx.notes.append(
-            f"subscribe {key}: live ours/ref {ratio(live[key]['updates_per_s'], ref_rate):.2f}, "
-            f"drain ours/ref {ratio(drain[key]['updates_per_s'], drain['ref']['updates_per_s']):.2f}, "
+            f"subscribe {key}: live ours/ref {ratio(live[key]['updates_per_s'], ref_live['updates_per_s']):.2f}, "
+            f"drain ours/ref {ratio(drain[key]['updates_per_s'], ref_drain['updates_per_s']):.2f}, "
+            f"client CPU/update ours/ref {ratio(drain[key]['client_cpu_s_per_update'], ref_drain['client_cpu_s_per_update']):.2f} (drain); "
             f"the server pushed {push_rate:,.0f}/s"
         )
-    return {"updates": ctx.updates, "push_per_s": push_rate, "live": live, "drain": drain}
+    return {
+        "updates": ctx.updates,
+        "rounds": ctx.rounds,
+        "server_args": ctx.server_args,
+        "push_per_s": push_rate,
+        "push_cpu_s_per_update": push_us / US,
+        "live": live,
+        "drain": drain,
+    }
 
 
 # ------------------------------------------------------------------------------ async
@@ -512,15 +751,19 @@ def bench_async(ctx: Context) -> dict[str, Any]:
         "ours": CallsRun(f"ours AsyncClient, {n} in flight", "ours", "async"),
         "httpx": CallsRun(f"bare httpx.AsyncClient, {n} in flight", "ours", "httpx"),
     }
-    figures: dict[str, dict[str, Any]] = {}
-    with demo_server(ctx.ours) as (server, hello):
-        for key, run in runs.items():
-            figures[key] = _calls_one(ctx, server, hello, run)
+    rounds: dict[str, list[dict[str, Any]]] = {key: [] for key in runs}
+    with demo_server(ctx.ours, *ctx.server_args) as (server, hello):
+        for _ in range(ctx.rounds):
+            for key, run in runs.items():
+                rounds[key].append(_calls_one(ctx, server, hello, run))
+    figures = {key: summarize(r) for key, r in rounds.items()}
+    compare(figures, ("calls_per_s",))
     ref_rate = figures["ref"]["calls_per_s"]
     rows = [
         [
             runs[k].label,
             f["calls_per_s"],
+            span(f["spread"]["calls_per_s"]),
             ratio(f["calls_per_s"], ref_rate),
             f["client_cpu_ms_per_call"],
             f["server_cpu_ms_per_call"],
@@ -530,10 +773,12 @@ def bench_async(ctx: Context) -> dict[str, Any]:
         for k, f in figures.items()
     ]
     table(
-        f"async: {ctx.calls:,} get_value calls against the embedded server (own process, loopback)",
+        f"async: {ctx.calls:,} get_value calls against the embedded server (own process, "
+        f"loopback); median of {ctx.rounds} rounds",
         [
             "client",
             "calls/s",
+            "range",
             "x ref",
             "client CPU ms/call",
             "server CPU ms/call",
@@ -552,7 +797,14 @@ def bench_async(ctx: Context) -> dict[str, Any]:
         f"server-bound ceiling: 1 core / {server_ms:.3f} ms per call = {server_bound:,.0f} calls/s = {server_bound / ref_rate:.1f}x the reference"
     )
     ctx.checks.append(
-        Check("async calls/s ours/ref", figures["ours"]["calls_per_s"] / ref_rate, 5.0, True)
+        ratio_check(
+            "async calls/s ours/ref",
+            figures["ours"],
+            figures["ref"],
+            "calls_per_s",
+            5.0,
+            higher=True,
+        )
     )
     ctx.notes.append(
         f"async ours / bare httpx at {n} in flight = {ratio(figures['ours']['calls_per_s'], figures['httpx']['calls_per_s']):.2f}; "
@@ -561,9 +813,134 @@ def bench_async(ctx: Context) -> dict[str, Any]:
     return {
         "calls": ctx.calls,
         "concurrency": n,
+        "rounds": ctx.rounds,
         "server_bound_calls_per_s": server_bound,
         "runs": figures,
     }
+
+
+# ---------------------------------------------------------------------------- startup
+
+# Run with `python -c` in a fresh process: the time of `import i3x` alone, then of
+# reaching `i3x.Client` too (what a script waits for before its first call, however
+# lazily the package imports its parts).
+IMPORT_CODE = (
+    "import time; t0 = time.perf_counter(); import i3x; t1 = time.perf_counter(); "
+    "i3x.Client; t2 = time.perf_counter(); print(t1 - t0, t2 - t0)"
+)
+
+
+def _bytecode_env() -> dict[str, str]:
+    # An installed package imports from the bytecode pip compiled; a checkout that runs
+    # with PYTHONDONTWRITEBYTECODE would compile every module on every import instead.
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def _timed(argv: list[str], env: dict[str, str]) -> tuple[float, str]:
+    t0 = time.perf_counter()
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=True, timeout=60)
+    return time.perf_counter() - t0, done.stdout
+
+
+def _import_once(python: str, env: dict[str, str]) -> dict[str, float]:
+    wall, out = _timed([python, "-c", IMPORT_CODE], env)
+    imported, client = (float(x) for x in out.split())
+    return {"import_s": imported, "client_s": client, "process_s": wall}
+
+
+def bench_startup(ctx: Context) -> dict[str, Any]:
+    env = _bytecode_env()
+    interpreters = {"ref": ctx.ref, "ours": ctx.core or ctx.ours}
+    labels = {
+        "ref": "reference 1.0.0",
+        "ours": "ours" + (" (core install)" if ctx.core else ""),
+        "ours_extras": "ours, extras installed (the bench venv)",
+    }
+    if ctx.core and ctx.core != ctx.ours:
+        interpreters["ours_extras"] = ctx.ours
+    script = Path(ctx.ours).parent / "i3x"
+    command = [str(script), "--help"] if script.exists() else None
+    for python in interpreters.values():  # writes the bytecode, untimed
+        _import_once(python, env)
+    if command:
+        _timed(command, env)
+    rounds: dict[str, list[dict[str, float]]] = {key: [] for key in interpreters}
+    help_rounds: list[dict[str, float]] = []
+    bare_rounds: list[dict[str, float]] = []
+    for _ in range(ctx.import_rounds):
+        for key, python in interpreters.items():
+            rounds[key].append(_import_once(python, env))
+        if command:
+            help_rounds.append({"process_s": _timed(command, env)[0]})
+        bare_rounds.append({"process_s": _timed([ctx.ours, "-c", "pass"], env)[0]})
+    figures = {key: summarize(r) for key, r in rounds.items()}
+    compare(figures, ("import_s", "client_s", "process_s"))
+    rows = [
+        [
+            labels[key],
+            f["import_s"] * 1000,
+            span(f["spread"]["import_s"], 1000),
+            f["client_s"] * 1000,
+            span(f["spread"]["client_s"], 1000),
+            f["process_s"] * 1000,
+        ]
+        for key, f in figures.items()
+    ]
+    ours, ref = figures["ours"], figures["ref"]
+    rows.append(
+        [
+            "ours / reference",
+            ratio(ours["import_s"], ref["import_s"]),
+            span(ours["ratio_spread"].get("import_s"), digits=2),
+            ratio(ours["client_s"], ref["client_s"]),
+            span(ours["ratio_spread"].get("client_s"), digits=2),
+            ratio(ours["process_s"], ref["process_s"]),
+        ]
+    )
+    bare = summarize(bare_rounds)
+    table(
+        f"startup: fresh processes, median of {ctx.import_rounds} rounds "
+        f"(python -c pass: {bare['process_s'] * 1000:.0f} ms)",
+        [
+            "client",
+            "import i3x ms",
+            "range",
+            "+ i3x.Client ms",
+            "range",
+            "process ms",
+        ],
+        rows,
+    )
+    print(
+        "import i3x = the import statement's own time, in the process; + i3x.Client = until the"
+        " client class is at hand; process = the whole `python -c` from start to exit"
+    )
+    result: dict[str, Any] = {
+        "rounds": ctx.import_rounds,
+        "core_install": ctx.core is not None,
+        "imports": figures,
+        "bare_python": bare,
+    }
+    ctx.checks += [
+        ratio_check("import i3x ours/ref", ours, ref, "import_s", 1.5, higher=False),
+        ratio_check("import i3x + i3x.Client ours/ref", ours, ref, "client_s", 1.5, higher=False),
+    ]
+    if help_rounds:
+        cli = summarize(help_rounds)
+        result["help"] = cli
+        print(
+            f"i3x --help: {cli['process_s'] * 1000:.0f} ms "
+            f"(range {span(cli['spread']['process_s'], 1000)}), the whole process"
+        )
+        low, high = cli["spread"]["process_s"]
+        ctx.checks.append(
+            Check("i3x --help seconds", cli["process_s"], 0.25, False, low=low, high=high, unit="s")
+        )
+    else:
+        print(f"i3x --help: not measured, {script} is missing (install the cli extra)")
+    return result
 
 
 # ------------------------------------------------------------------------------- main
@@ -572,6 +949,7 @@ BENCHMARKS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "decode": bench_decode,
     "subscribe": bench_subscribe,
     "async": bench_async,
+    "startup": bench_startup,
 }
 
 
@@ -584,16 +962,51 @@ def versions(python: str) -> dict[str, str]:
 
 
 def summary(ctx: Context) -> None:
-    print("\nsummary (ours / reference)")
+    print("\nsummary (ours / reference unless a unit is given; range = lowest and highest round)")
     for c in ctx.checks:
         sign = ">=" if c.higher else "<="
         ambition = ""
         if c.ambition is not None:
             met = c.value >= c.ambition if c.higher else c.value <= c.ambition
             ambition = f", ambition {c.ambition:g} ({'met' if met else 'not met'})"
-        print(f"  {c.status}  {c.name:<38} {c.value:8.2f}   goal {sign} {c.goal:g}{ambition}")
+        unit = f" {c.unit}" if c.unit else ""
+        value = f"{c.value:.2f}{unit}"
+        spread = f"({c.low:.2f}-{c.high:.2f})" if c.low is not None and c.high is not None else ""
+        print(
+            f"  {c.status}  {c.name:<42} {value:>12} {spread:<13} "
+            f"goal {sign} {c.goal:g}{unit}{ambition}"
+        )
     for note in ctx.notes:
         print(f"  info  {note}")
+
+
+def publish_tables(published: Path) -> list[Path]:
+    """Regenerate the results tables of README.md and bench/README.md from a published run."""
+    hooks = _site_hooks()
+    written = []
+    for path, readme_only in TABLES.items():
+        text = path.read_text(encoding="utf-8")
+        begin, end = text.find(TABLE_BEGIN), text.find(TABLE_END)
+        if begin < 0 or end < begin:
+            raise SystemExit(f"{path}: no {TABLE_BEGIN} ... {TABLE_END} block to fill in")
+        body = hooks.results_table(published, readme_only=readme_only)
+        new = text[: begin + len(TABLE_BEGIN)] + "\n" + body + "\n" + text[end:]
+        if new != text:
+            path.write_text(new, encoding="utf-8")
+            written.append(path)
+    return written
+
+
+def _site_hooks() -> ModuleType:
+    """mkdocs_hooks.py, which renders the Benchmarks page: the tables come from there too."""
+    spec = importlib.util.spec_from_file_location("mkdocs_hooks", ROOT / "mkdocs_hooks.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    # Its dataclasses look their module up while they are created.
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def main() -> int:
@@ -606,13 +1019,27 @@ def main() -> int:
         help="the interpreter of a virtualenv with i3x-client==1.0.0",
     )
     parser.add_argument(
+        "--core-python",
+        help="the interpreter of a virtualenv with this package and no extras, for the import"
+        " figures (without it, this interpreter's, where the extras weigh on `import httpx`)",
+    )
+    parser.add_argument(
         "--only",
         choices=list(BENCHMARKS),
         action="append",
         help="run only this benchmark (repeatable)",
     )
     parser.add_argument(
-        "--repeat", type=int, default=7, help="timed decode calls per client (best is reported)"
+        "--repeat", type=int, default=7, help="timed decode calls per client (median is reported)"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=5,
+        help="rounds of the subscribe and async benchmarks (each client once per round)",
+    )
+    parser.add_argument(
+        "--import-rounds", type=int, default=15, help="fresh processes per client for start-up"
     )
     parser.add_argument("--objects", type=int, default=100_000, help="objects in the decode answer")
     parser.add_argument(
@@ -630,12 +1057,19 @@ def main() -> int:
         "--concurrency", type=int, default=50, help="calls in flight for the async client"
     )
     parser.add_argument(
+        "--events-per-write",
+        type=int,
+        help="the most SSE events the embedded server writes at once (1: an HTTP chunk per"
+        " event, as it did before; default: the server's own)",
+    )
+    parser.add_argument(
         "--output", type=Path, default=RESULTS, help="where to write the JSON results"
     )
     parser.add_argument(
         "--publish",
         action="store_true",
-        help=f"also write the results to {PUBLISHED.relative_to(HERE.parent)} for the documentation site",
+        help=f"also write the results to {PUBLISHED.relative_to(ROOT)} for the documentation"
+        " site, and regenerate the tables of README.md and bench/README.md from them",
     )
     args = parser.parse_args()
     if args.publish and args.only:
@@ -662,8 +1096,14 @@ def main() -> int:
         ctx = Context(
             ours=sys.executable,
             ref=args.reference_python,
+            core=args.core_python,
             tmp=Path(tmp),
             repeat=args.repeat,
+            rounds=args.rounds,
+            import_rounds=args.import_rounds,
+            server_args=(
+                ["--events-per-write", str(args.events_per_write)] if args.events_per_write else []
+            ),
             objects=args.objects,
             updates=args.updates,
             calls=args.calls,
@@ -682,18 +1122,25 @@ def main() -> int:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(json.dumps(results, indent=2) + "\n")
         print(f"\nresults: {output}")
+    if args.publish:
+        for path in publish_tables(PUBLISHED):
+            print(f"table: {path}")
     return 0
 
 
 def _command(argv: list[str]) -> str:
-    """The command line of this run, without this machine's reference interpreter path."""
-    hidden = "<reference venv>/bin/python"
+    """The command line of this run, without this machine's interpreter paths."""
+    hidden = {
+        "--reference-python": "<reference venv>/bin/python",
+        "--core-python": "<core venv>/bin/python",
+    }
     shown: list[str] = []
     for arg in argv:
-        if shown and shown[-1] == "--reference-python":
-            shown.append(hidden)
-        elif arg.startswith("--reference-python="):
-            shown.append(f"--reference-python={hidden}")
+        option, equals, _ = arg.partition("=")
+        if shown and shown[-1] in hidden:
+            shown.append(hidden[shown[-1]])
+        elif equals and option in hidden:
+            shown.append(f"{option}={hidden[option]}")
         else:
             shown.append(arg)
     return " ".join(["python", "bench/run.py", *shown])

@@ -6,20 +6,26 @@ each get one. Prints ``{"url", "ids"}`` once it serves, then answers commands:
 
 - ``{"cmd": "warm"}``: set the first sensor to the warm-up value (-1).
 - ``{"cmd": "push", "n": N}``: N updates as fast as possible, value ``i`` to
-  sensor ``i % 4``; answers with the monotonic times of the first and last push.
+  sensor ``i % 4``; answers with the monotonic times of the first and last push
+  and the pushing thread's own CPU seconds (``set_value`` and queueing, without
+  the delivery that runs meanwhile in the server's event loop thread).
 - ``{"cmd": "cpu"}``: this process's CPU seconds (all threads) and the monotonic time.
 - ``{"cmd": "subscriptions"}``: how many subscriptions are alive.
 - ``{"cmd": "quit"}``.
+
+``--events-per-write N`` caps how many SSE events the server writes at once (1: an
+HTTP chunk per event, as the embedded server did before it wrote its queue at once).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import time
 from typing import Any
 
-from i3x.testing import AddressSpace, DemoServer
+from i3x.testing import AddressSpace, DemoServer, _app
 
 SENSORS = [f"sensor-{i}" for i in range(4)]
 NAMESPACE = "urn:i3x:bench"
@@ -44,6 +50,11 @@ def say(**message: Any) -> None:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events-per-write", type=int)
+    args = parser.parse_args()
+    if args.events_per_write:
+        _app.EVENTS_PER_WRITE = args.events_per_write
     # A queue that never overflows: a lost update must be the client's doing.
     server = DemoServer(bench_space(), ticking=False, queue_limit=10_000_000)
     with server:
@@ -56,10 +67,11 @@ def main() -> None:
                 say(ok=True)
             elif cmd == "push":
                 n = command["n"]
-                t_first = time.monotonic()
+                cpu0, t_first = time.thread_time(), time.monotonic()
                 for i in range(n):
                     server.set_value(SENSORS[i % len(SENSORS)], i)
-                say(t_first=t_first, t_last=time.monotonic())
+                t_last, cpu = time.monotonic(), time.thread_time() - cpu0
+                say(t_first=t_first, t_last=t_last, cpu=cpu)
             elif cmd == "cpu":
                 say(cpu=time.process_time(), t=time.monotonic())
             elif cmd == "subscriptions":

@@ -9,8 +9,12 @@ it depends on this module and not on the payload models of `i3x._models`.
 
 from __future__ import annotations
 
+import ast
 import copy
 import dataclasses
+import functools
+import inspect
+import sys
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import (
@@ -76,10 +80,63 @@ WIRE_CONFIG: Final = ConfigDict(
     validate_by_alias=True,
     serialize_by_alias=True,
     extra="allow",
-    use_attribute_docstrings=True,
+    # Descriptions come from the attribute docstrings all the same, but on first need
+    # (`_describe`): pydantic's `use_attribute_docstrings` reads each class's source
+    # when the class is made, half of what importing the models cost.
+    use_attribute_docstrings=False,
     field_title_generator=_field_title,
     ser_json_timedelta="iso8601",
 )
+
+_SOURCES: dict[type[Any], str] = {}
+"""The source file of each wire model, kept when the class is made: `i3x/__init__.py`
+later shows the public ones as members of `i3x`, and their `__module__` says so."""
+
+
+@functools.cache
+def _attribute_docstrings(filename: str) -> dict[str, dict[str, str]]:
+    """Each top-level class's attribute docstrings in one source file, by class name.
+
+    An attribute docstring is a string statement right after an annotated assignment,
+    read as pydantic's `use_attribute_docstrings` reads it.
+    """
+    try:
+        with open(filename, encoding="utf-8") as f:
+            tree = ast.parse(f.read(), filename)
+    except (OSError, SyntaxError, ValueError):  # no source (a frozen app): no descriptions
+        return {}
+    found: dict[str, dict[str, str]] = {}
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        docs = found[node.name] = {}
+        for previous, statement in zip(node.body, node.body[1:], strict=False):
+            if (
+                isinstance(previous, ast.AnnAssign)
+                and isinstance(previous.target, ast.Name)
+                and isinstance(statement, ast.Expr)
+                and isinstance(statement.value, ast.Constant)
+                and isinstance(statement.value.value, str)
+            ):
+                docs[previous.target.id] = inspect.cleandoc(statement.value.value)
+    return found
+
+
+def _describe(cls: type[Any]) -> None:
+    """Give `cls`'s fields without a description the attribute docstring nearest in
+    its MRO, so that a subclass (`RelatedObject`) has its bases' too."""
+    # No memo: pydantic may replace the fields when it completes a class, and the
+    # sources are parsed once anyway.
+    docs = [
+        _attribute_docstrings(_SOURCES[klass]).get(klass.__name__, {})
+        for klass in cls.__mro__
+        if klass in _SOURCES
+    ]
+    fields: dict[str, FieldInfo] = getattr(cls, "__pydantic_fields__", {})
+    for name, info in fields.items():
+        if info.description is None:
+            info.description = next((d[name] for d in docs if name in d), None)
+
 
 _ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
 
@@ -99,6 +156,7 @@ class _ModelFields:
     def __get__(self, instance: object, owner: type[Any]) -> dict[str, FieldInfo]:
         # Read on each access: pydantic replaces the dict when it completes a class
         # whose annotations referred to classes defined after it.
+        _describe(owner)
         fields: dict[str, FieldInfo] = owner.__pydantic_fields__
         return fields
 
@@ -397,18 +455,14 @@ class WireModel:
         # shape is the same both ways.
         fields_schema = {k: v for k, v in core_schema.items() if k != "serialization"}
         schema = handler(cast("CoreSchema", fields_schema))
-        # Attribute docstrings are read from a class's own source only: a subclass
-        # (RelatedObject) takes its inherited fields' descriptions from its bases.
+        # The field descriptions are filled in on first need (`_describe`), after
+        # pydantic built the schema it makes this one from: they go in here.
+        _describe(cls)
         properties = handler.resolve_ref_schema(schema).get("properties", {})
         for name, info in getattr(cls, "__pydantic_fields__", {}).items():
             prop = properties.get(info.serialization_alias or info.alias or name)
-            if prop is None or "description" in prop:
-                continue
-            for base in cls.__mro__[1:]:
-                inherited = getattr(base, "__pydantic_fields__", {}).get(name)
-                if inherited is not None and inherited.description:
-                    prop["description"] = inherited.description
-                    break
+            if prop is not None and info.description and "description" not in prop:
+                prop["description"] = info.description
         return schema
 
     @model_serializer(mode="wrap")
@@ -454,12 +508,9 @@ def evolve(model: _M, **changes: Any) -> _M:
 def wire_model(cls: type[_M]) -> type[_M]:
     """Make `cls` a frozen pydantic dataclass with the i3X wire configuration."""
     model = pydantic.dataclasses.dataclass(frozen=True, config=WIRE_CONFIG)(cls)
-    # Attribute docstrings are read from a class's own source only: inherited fields
-    # (RelatedObject's) take their descriptions from the base, for model_fields.
-    for name, info in getattr(model, "__pydantic_fields__", {}).items():
-        if info.description is None:
-            inherited = (getattr(b, "__pydantic_fields__", {}).get(name) for b in model.__mro__)
-            info.description = next((i.description for i in inherited if i and i.description), None)
+    source = getattr(sys.modules.get(cls.__module__), "__file__", None)
+    if source is not None:
+        _SOURCES[model] = source
     return cast("type[_M]", model)
 
 

@@ -55,8 +55,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
 
-from ._timing import waits
-
 if TYPE_CHECKING:
     from .testing import DemoServer
 
@@ -105,5 +103,7 @@ def i3x_server_factory() -> Iterator[DemoServerFactory]:
 @pytest.fixture
 def i3x_fast_waits() -> Iterator[None]:
     """Retries and reconnects 10 ms apart for the test (no production backoff)."""
+    from ._timing import waits  # here: loading the plugin must cost a session nothing
+
     with waits(backoff=0.01):
         yield

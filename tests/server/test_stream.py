@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 import httpx
@@ -122,3 +125,78 @@ def test_streaming_off_answers_501(i3x_server: DemoServer, api: httpx.Client) ->
     assert answer.status_code == 501
     assert answer.json()["responseDetail"]["status"] == 501
     assert sync(api, sid).status_code == 200
+
+
+def _asgi_writes(
+    server: DemoServer, sid: str, count: int, after_first: Callable[[], object]
+) -> list[bytes]:
+    """The stream's first `count` body writes, as the app hands them to the HTTP server.
+
+    Over a socket what one write carries may arrive in several reads, or merged with
+    the next; at the ASGI interface each write is one message. `after_first` runs
+    once the first write is out.
+    """
+
+    async def run() -> list[bytes]:
+        writes: list[bytes] = []
+        enough = asyncio.Event()
+        request = json.dumps({"clientId": CLIENT, "subscriptionId": sid}).encode()
+        requested = False
+
+        async def receive() -> dict[str, Any]:
+            nonlocal requested
+            if not requested:
+                requested = True
+                return {"type": "http.request", "body": request, "more_body": False}
+            await enough.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "http.response.body" and message.get("body"):
+                writes.append(message["body"])
+                if len(writes) == 1:
+                    after_first()
+                if len(writes) == count:
+                    enough.set()
+
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.3"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": "/v1/subscriptions/stream",
+            "raw_path": b"/v1/subscriptions/stream",
+            "query_string": b"",
+            "root_path": "",
+            "headers": [(b"content-type", b"application/json"), (b"host", b"test")],
+            "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", 80),
+        }
+        app = server._app  # the ASGI app itself, without uvicorn around it
+        await asyncio.wait_for(app(scope, receive, send), 10)
+        return writes
+
+    return asyncio.run(run())
+
+
+def test_what_is_queued_goes_out_in_one_write(i3x_server: DemoServer, api: httpx.Client) -> None:
+    sid = subscribe(api, ["pt-304"])
+    for value in range(5):
+        i3x_server.set_value("pt-304", float(value))
+
+    writes = _asgi_writes(
+        i3x_server, sid, 2, after_first=lambda: i3x_server.set_value("pt-304", 9.0)
+    )
+    queued, live = writes[0], writes[1]
+
+    # Five events, one per queued batch, in order, in one write; then the live one.
+    assert [_values(batch) for batch in events(iter(queued.decode().split("\n")))] == [
+        [0.0],
+        [1.0],
+        [2.0],
+        [3.0],
+        [4.0],
+    ]
+    assert queued.endswith(b"\n\n")
+    assert [_values(batch) for batch in events(iter(live.decode().split("\n")))] == [[9.0]]

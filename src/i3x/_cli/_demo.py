@@ -15,7 +15,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.rule import Rule
-from rich.syntax import Syntax
 from rich.text import Text
 
 import i3x
@@ -344,6 +343,8 @@ class _Tour:
             f"Each object type publishes a JSON Schema; {read.models} of the {read.types} "
             "types describe structured values and become pydantic models, such as:"
         )
+        from rich.syntax import Syntax  # pygments: not for every start of the command line
+
         self.out.print(
             Syntax(read.class_source, "python", theme="ansi_dark", background_color="default")
         )

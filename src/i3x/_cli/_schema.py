@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.syntax import Syntax
 
 import i3x
-from i3x._models import PUBLIC_MODELS, WireModel
 
 from ._session import Session
+
+if TYPE_CHECKING:
+    from i3x._models import WireModel
 
 __all__ = ["schema", "model_named"]
 
@@ -23,6 +24,9 @@ def model_named(name: str) -> type[WireModel]:
     Raises:
         typer.BadParameter: No such model; the message lists them.
     """
+    # The models, and pydantic, only when the command runs: not for `i3x --help`.
+    from i3x._models import PUBLIC_MODELS
+
     for model in PUBLIC_MODELS:
         if model.__name__.lower() == name.lower():
             return model
@@ -62,6 +66,8 @@ def schema(
       i3x schema > i3x-models.schema.json
       i3x schema --out schemas/
     """
+    from i3x._models import PUBLIC_MODELS
+
     session = Session.of(ctx)
     chosen = [model_named(model)] if model is not None else list(PUBLIC_MODELS)
     with session.guard():
@@ -86,5 +92,7 @@ def _print_json(session: Session, document: dict[str, Any]) -> None:
     if session.out.json_mode or not session.out.console.is_terminal:
         session.out.json(document)
     else:
+        from rich.syntax import Syntax  # pygments, only for a terminal
+
         text = json.dumps(document, indent=2, ensure_ascii=False)
         session.out.print(Syntax(text, "json", theme="ansi_dark", background_color="default"))

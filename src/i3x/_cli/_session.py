@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import ssl
 import sys
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-import httpx
 import typer
 
 import i3x
@@ -27,7 +25,9 @@ from ._errors import (
     one_line,
 )
 from ._output import Output
-from ._transport import VerboseTransport
+
+if TYPE_CHECKING:
+    import ssl
 
 __all__ = ["Settings", "Session"]
 
@@ -96,6 +96,11 @@ class Session:
             kwargs["timeout"] = s.timeout
         verify = self._verify()
         if s.verbose:
+            # Imported here, as the client is: `i3x --help` needs neither httpx nor pydantic.
+            import httpx
+
+            from ._transport import VerboseTransport
+
             # A transport replaces httpx's own, and with it the verify setting: give it one.
             if isinstance(verify, str):
                 verify = _ca_context(verify)
@@ -183,6 +188,8 @@ class Session:
 
 
 def _ca_context(path: str) -> ssl.SSLContext:
+    import ssl  # as httpx: only when a connection is made
+
     try:
         return ssl.create_default_context(cafile=path)
     except (OSError, ssl.SSLError) as exc:

@@ -67,6 +67,7 @@ class StreamHandle:
         self.wake = asyncio.Event()
         self._ended = False
         self._loop = loop
+        self._wake_pending = False
 
     def has_ended(self) -> bool:
         """Whether the stream must finish (taken over, deleted, or the server stops)."""
@@ -74,9 +75,19 @@ class StreamHandle:
 
     def notify(self) -> None:
         """Wake the stream from any thread."""
+        # One wake-up in flight is enough: the stream looks at the whole queue when it
+        # runs, so a burst of changes costs the loop one call, not one per change.
+        if self._wake_pending:
+            return
+        self._wake_pending = True
         # A closed loop means the server stopped and the stream is gone already.
         with contextlib.suppress(RuntimeError):
-            self._loop.call_soon_threadsafe(self.wake.set)
+            self._loop.call_soon_threadsafe(self._wake)
+
+    def _wake(self) -> None:
+        # Cleared before the event is set: a change queued after this point calls again.
+        self._wake_pending = False
+        self.wake.set()
 
     def end(self) -> None:
         """Make the stream finish its body cleanly."""
@@ -337,18 +348,24 @@ class SubscriptionManager:
             sub.last_seen = self.now()
             return handle
 
-    def next_batch(self, handle: StreamHandle) -> Batch | None:
-        """Take the oldest queued batch for a stream, or None (also when it has ended)."""
+    def next_batches(self, handle: StreamHandle, limit: int) -> list[Batch]:
+        """Take up to `limit` of the oldest queued batches for a stream, under one lock.
+
+        Empty when nothing is queued, and when the stream has ended.
+        """
         with self._lock:
             sub = self._subs.get(handle.subscription_id)
             if sub is None or sub.stream is not handle:
                 handle.end()
-                return None
-            if handle.has_ended() or not sub.queue:
-                return None
-            batch = sub.queue.popleft()
-            sub.queued_updates -= len(batch.updates)
-            return batch
+                return []
+            if handle.has_ended():
+                return []
+            taken: list[Batch] = []
+            while sub.queue and len(taken) < limit:
+                batch = sub.queue.popleft()
+                sub.queued_updates -= len(batch.updates)
+                taken.append(batch)
+            return taken
 
     def close_stream(self, handle: StreamHandle) -> None:
         """Forget a stream whose response has finished, however it finished."""
