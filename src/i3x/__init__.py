@@ -35,6 +35,7 @@ from ._exceptions import (
     SubscriptionError,
     SubscriptionLostError,
     TimeoutError,
+    UncheckedWriteWarning,
     UnsupportedVersionError,
     UpdatesLostError,
     ValueValidationError,
@@ -130,6 +131,7 @@ __all__ = [
     "SubscriptionLostError",
     # warnings
     "InsecureTLSWarning",
+    "UncheckedWriteWarning",
 ]
 
 # Show public names as i3x.Client rather than i3x._client.Client (as httpx does).

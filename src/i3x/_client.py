@@ -104,6 +104,12 @@ class Client(BaseClient):
             the client chooses at connect from `/info` and falls back to per-element
             writes when the server has no bulk write route; a profile given here is
             used as it is (see docs/wire.md).
+        validate_writes: Check every written value against the JSON Schema of its
+            object type before sending anything, and raise
+            [`ValueValidationError`][i3x.ValueValidationError] instead of writing a
+            value that does not fit. The types are looked up on the first write to
+            each element and kept (see docs/typed-values.md). Needs the `validation`
+            extra; off by default.
     """
 
     _transport_type = httpx.BaseTransport
