@@ -365,8 +365,11 @@ class Client(BaseClient):
         the VQT it is, and so is a dict whose keys are `value` and at most `quality`
         and `timestamp` (as the 1.0 reference client reads it); to write such a dict
         as the value, wrap it: `i3x.VQT(value={"value": 72.5, "quality": "Good"})`.
+        A pydantic model (one `i3x codegen` wrote, say) is written as its JSON form.
 
         Raises:
+            ValueValidationError: With `validate_writes=True`: the value does not fit
+                its type's JSON Schema; nothing was sent.
             BadRequestError: The value does not fit the element's type schema.
             NotFoundError: No such element.
         """
@@ -382,6 +385,8 @@ class Client(BaseClient):
             `item["elementId"]`, as the 1.0 reference client's dicts).
 
         Raises:
+            ValueValidationError: With `validate_writes=True`: values that do not fit
+                their types' JSON Schemas, all of them; nothing was sent.
             BulkError: Some writes failed (the others were applied); `.errors` says which.
         """
         return self._run(update_values_flow(self._ctx, updates))

@@ -218,7 +218,7 @@ def test_write_validate_notes_a_value_it_could_not_check(
                     "result": {
                         "elementId": "asset-7-temperature",
                         "displayName": "Temperature",
-                        "typeElementId": "Double",
+                        "typeElementId": "Float64",
                         "isComposition": False,
                     },
                 }
@@ -231,7 +231,7 @@ def test_write_validate_notes_a_value_it_could_not_check(
             "results": [
                 {
                     "success": False,
-                    "elementId": "Double",
+                    "elementId": "Float64",
                     "responseDetail": {"status": 404, "detail": "Not found"},
                 }
             ],
@@ -260,7 +260,7 @@ def test_write_validate_notes_a_value_it_could_not_check(
     assert out.exit_code == 0, out.stderr
     assert out.stderr == (
         "note: 'asset-7-temperature' is written unchecked: the server does not publish "
-        "its type 'Double'\n"
+        "its type 'Float64'\n"
     )
     assert put.call_count == 1
 

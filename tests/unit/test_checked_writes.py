@@ -380,11 +380,11 @@ def test_disconnect_forgets_the_types(checked: i3x.Client, plant: Plant) -> None
 def test_an_unpublished_type_is_written_unchecked_with_a_warning(
     checked: i3x.Client, plant: Plant
 ) -> None:
-    plant.add("asset-7-temperature", "Double", None)  # the type is not in /objecttypes
+    plant.add("asset-7-temperature", "Float64", None)  # the type is not in /objecttypes
     with pytest.warns(i3x.UncheckedWriteWarning) as caught:
         checked.update_value("asset-7-temperature", "not a number")
     assert str(caught[0].message) == (
-        "'asset-7-temperature' is written unchecked: the server does not publish its type 'Double'"
+        "'asset-7-temperature' is written unchecked: the server does not publish its type 'Float64'"
     )
     # At the caller's line, for both clients and every path through the SDK.
     assert caught[0].filename == __file__
@@ -399,7 +399,7 @@ def test_an_unpublished_type_is_written_unchecked_with_a_warning(
 def test_an_unchecked_write_can_be_refused_by_a_warning_filter(
     checked: i3x.Client, plant: Plant
 ) -> None:
-    plant.add("asset-7-temperature", "Double", None)
+    plant.add("asset-7-temperature", "Float64", None)
     with warnings.catch_warnings():
         warnings.simplefilter("error", i3x.UncheckedWriteWarning)
         for _ in range(2):  # the second time from the client's memory
@@ -622,7 +622,7 @@ async def test_the_async_client_checks_the_same_way(
             await c.update_values({"pump-101-flow": 1.0, "tank-201-setpoint": {"temperature": 500}})
         assert caught.value.element_id == "tank-201-setpoint"
         await c.update_value("pump-101-flow", 2.0)
-        plant.add("asset-7", "Double", None)
+        plant.add("asset-7", "Float64", None)
         with pytest.warns(i3x.UncheckedWriteWarning) as warned:
             await c.with_options(timeout=5.0).update_value("asset-7", "x")
         assert warned[0].filename == __file__
