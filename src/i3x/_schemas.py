@@ -72,7 +72,8 @@ class Unchecked:
 
 
 class UnusableSchema(Exception):
-    """A schema that turned out unusable while checking a value (an unresolvable `$ref`)."""
+    """A schema that turned out unusable while checking a value (a `$ref` it cannot
+    resolve, say): the value is written unchecked, with a warning."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -94,7 +95,8 @@ class SchemaCheck:
         """Why `value` does not fit the schema, best match first (`[]` when it fits).
 
         Raises:
-            UnusableSchema: The schema refers to a document outside it.
+            UnusableSchema: The schema cannot be used after all (a `$ref` to a document
+                outside it, one that never ends).
         """
         from jsonschema.exceptions import relevance
         from referencing.exceptions import Unresolvable
@@ -216,7 +218,7 @@ def _as_json(value: Any) -> Any:
     try:
         return json.loads(json.dumps(value))
     except (TypeError, ValueError):
-        return value  # not JSON: the check refuses what the send would fail on
+        return value  # not JSON (the send will say so): checked as it is
 
 
 def _failures_text(failures: Sequence[Mapping[str, Any]]) -> str:

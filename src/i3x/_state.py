@@ -4,8 +4,8 @@ No I/O here: the connection's facts (`/info`, the API root, the server profile),
 subscriptions this client created, where each subscription's acknowledgements stand,
 the callbacks, the live deliveries (seen through `LiveDelivery`, the part of a
 delivery that the rest of the client uses), and what checked writes learned of the
-elements' types. One re-entrant lock guards all of it; it
-is taken from the caller's thread, the delivery loop's thread and the dispatcher's.
+elements' types. One re-entrant lock guards all of it; it is taken from the caller's
+thread, the delivery loop's thread and the dispatcher's.
 """
 
 from __future__ import annotations
