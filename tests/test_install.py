@@ -20,6 +20,8 @@ USER_TEST = """
 import importlib.util
 import sys
 
+import pytest
+
 import i3x
 
 
@@ -29,6 +31,12 @@ def test_the_client_works_without_the_server_extra() -> None:
     client = i3x.Client("http://localhost:8080")
     assert client.base_url == "http://localhost:8080"
     assert not client.is_connected
+
+
+def test_checked_writes_name_the_extra_they_need() -> None:
+    assert importlib.util.find_spec("jsonschema") is None
+    with pytest.raises(ImportError, match=r'pip install "i3x-client\\[validation\\]"'):
+        i3x.Client("http://localhost:8080", validate_writes=True)
 """
 
 FIXTURE_TEST = """
@@ -89,7 +97,7 @@ def test_pytest_runs_in_a_project_that_installed_the_client_alone(
 
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
-    assert "1 passed" in output
+    assert "2 passed" in output
     assert "Error while loading plugin" not in output
     assert "starlette" not in output
 

@@ -38,6 +38,7 @@ from ._exceptions import (
     SubscriptionError,
     SubscriptionLostError,
     TimeoutError,
+    UncheckedWriteWarning,
     UnsupportedVersionError,
     UpdatesLostError,
     ValueValidationError,
@@ -139,6 +140,7 @@ __all__ = [
     "SubscriptionLostError",
     # warnings
     "InsecureTLSWarning",
+    "UncheckedWriteWarning",
 ]
 
 _MODELS = "_models"

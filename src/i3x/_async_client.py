@@ -321,13 +321,23 @@ class AsyncClient(BaseClient):
         quality: str | None = None,
         timestamp: datetime | str | None = None,
     ) -> None:
-        """Write the current value of an element (an [`VQT`][i3x.VQT], or a dict with only `value`, `quality` and `timestamp`, is written as a VQT)."""
+        """Write the current value of an element (an [`VQT`][i3x.VQT], or a dict with only `value`, `quality` and `timestamp`, is written as a VQT; a pydantic model as its JSON form).
+
+        Raises:
+            ValueValidationError: With `validate_writes=True`: the value does not fit
+                its type's JSON Schema; nothing was sent.
+        """
         await self._run(update_value_flow(self._ctx, element_id, value, quality, timestamp))
 
     async def update_values(
         self, updates: Mapping[str, Any] | Iterable[tuple[str, Any]]
     ) -> list[BulkItem[None]]:
-        """Write many current values in one request (raises [`BulkError`][i3x.BulkError] on failures); one item per update."""
+        """Write many current values in one request (raises [`BulkError`][i3x.BulkError] on failures); one item per update.
+
+        Raises:
+            ValueValidationError: With `validate_writes=True`: values that do not fit
+                their types' JSON Schemas, all of them; nothing was sent.
+        """
         return await self._run(update_values_flow(self._ctx, updates))
 
     async def update_history(self, element_id: str, value: Any) -> None:

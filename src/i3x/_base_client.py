@@ -27,6 +27,7 @@ from ._config import (
     Options,
     Timeout,
     as_timeout,
+    check_validate_writes,
     make_config,
 )
 from ._constants import (
@@ -76,12 +77,14 @@ class BaseClient:
         follow_redirects: bool = True,
         transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
         server_profile: ServerProfile | str | None = None,
+        validate_writes: bool = False,
     ) -> None:
         options = Options(
             timeout=as_timeout(timeout),
             max_retries=check_positive_int(max_retries, "max_retries", minimum=0),
             batch_size=check_positive_int(batch_size, "batch_size"),
             max_concurrency=check_positive_int(max_concurrency, "max_concurrency"),
+            validate_writes=check_validate_writes(validate_writes),
         )
         config = make_config(
             base_url=base_url,
@@ -113,10 +116,14 @@ class BaseClient:
         raise NotImplementedError
 
     def _view(
-        self, timeout: Timeout | NotGiven, max_retries: int | None, batch_size: int | None
+        self,
+        timeout: Timeout | NotGiven,
+        max_retries: int | None,
+        batch_size: int | None,
+        validate_writes: bool | None = None,
     ) -> Self:
         """A view with other options that shares everything else with this client."""
-        options = self._ctx.options.evolve(timeout, max_retries, batch_size)
+        options = self._ctx.options.evolve(timeout, max_retries, batch_size, validate_writes)
         view = type(self).__new__(type(self))
         view._ctx = replace(self._ctx, options=options)
         view._share_parts(self)
@@ -128,18 +135,21 @@ class BaseClient:
         timeout: Timeout | NotGiven = NOT_GIVEN,
         max_retries: int | None = None,
         batch_size: int | None = None,
+        validate_writes: bool | None = None,
     ) -> Self:
         """A view of this client with other request options, for one call or many.
 
         It shares the connection pool, the connection, the subscriptions and their
-        delivery (the client's `disconnect()` ends what a view started):
+        delivery (the client's `disconnect()` ends what a view started), and what
+        checked writes learned of the server's types:
 
             client.with_options(timeout=2.0, max_retries=0).get_value("pump-101-flow")
+            client.with_options(validate_writes=True).update_value("tank-201-setpoint", value)
 
         An argument left out keeps the client's setting; `timeout=None` turns the
         timeout off (as it does for the client), for a long history read, say.
         """
-        return self._view(timeout, max_retries, batch_size)
+        return self._view(timeout, max_retries, batch_size, validate_writes)
 
     # --------------------------------------------------------------------- properties
 
@@ -183,6 +193,12 @@ class BaseClient:
     def max_retries(self) -> int:
         """Retries after a failed attempt (0: none)."""
         return self._ctx.options.max_retries
+
+    @property
+    def validate_writes(self) -> bool:
+        """Whether writes are checked against their object types' JSON Schemas before
+        they are sent (`validate_writes=True`; see docs/typed-values.md)."""
+        return self._ctx.options.validate_writes
 
     @property
     def is_connected(self) -> bool:

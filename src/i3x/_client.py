@@ -104,6 +104,12 @@ class Client(BaseClient):
             the client chooses at connect from `/info` and falls back to per-element
             writes when the server has no bulk write route; a profile given here is
             used as it is (see docs/wire.md).
+        validate_writes: Check every written value against the JSON Schema of its
+            object type before sending anything, and raise
+            [`ValueValidationError`][i3x.ValueValidationError] instead of writing a
+            value that does not fit. The types are looked up on the first write to
+            each element and kept (see docs/typed-values.md). Needs the `validation`
+            extra; off by default.
     """
 
     _transport_type = httpx.BaseTransport
@@ -359,8 +365,11 @@ class Client(BaseClient):
         the VQT it is, and so is a dict whose keys are `value` and at most `quality`
         and `timestamp` (as the 1.0 reference client reads it); to write such a dict
         as the value, wrap it: `i3x.VQT(value={"value": 72.5, "quality": "Good"})`.
+        A pydantic model (one `i3x codegen` wrote, say) is written as its JSON form.
 
         Raises:
+            ValueValidationError: With `validate_writes=True`: the value does not fit
+                its type's JSON Schema; nothing was sent.
             BadRequestError: The value does not fit the element's type schema.
             NotFoundError: No such element.
         """
@@ -376,6 +385,8 @@ class Client(BaseClient):
             `item["elementId"]`, as the 1.0 reference client's dicts).
 
         Raises:
+            ValueValidationError: With `validate_writes=True`: values that do not fit
+                their types' JSON Schemas, all of them; nothing was sent.
             BulkError: Some writes failed (the others were applied); `.errors` says which.
         """
         return self._run(update_values_flow(self._ctx, updates))

@@ -20,10 +20,11 @@ from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 import httpx
 
-from ._checks import check_optional_str, check_positive_int
+from ._checks import check_bool, check_optional_str, check_positive_int
 from ._exceptions import InsecureTLSWarning
 from ._profiles import ServerProfile, check_profile
 from ._redaction import Secrets, client_secrets
+from ._schemas import require_jsonschema
 from ._version import __version__
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "Options",
     "Timeout",
     "as_timeout",
+    "check_validate_writes",
     "make_config",
 ]
 
@@ -66,9 +68,15 @@ class Options:
     max_retries: int
     batch_size: int
     max_concurrency: int
+    validate_writes: bool = False
+    """Check each written value against its object type's JSON Schema before sending."""
 
     def evolve(
-        self, timeout: Timeout | NotGiven, max_retries: int | None, batch_size: int | None
+        self,
+        timeout: Timeout | NotGiven,
+        max_retries: int | None,
+        batch_size: int | None,
+        validate_writes: bool | None = None,
     ) -> Options:
         """These options with the given ones changed (checked), for a `with_options()` view."""
         return Options(
@@ -80,7 +88,23 @@ class Options:
             if batch_size is None
             else check_positive_int(batch_size, "batch_size"),
             max_concurrency=self.max_concurrency,
+            validate_writes=self.validate_writes
+            if validate_writes is None
+            else check_validate_writes(validate_writes),
         )
+
+
+def check_validate_writes(validate_writes: object) -> bool:
+    """`validate_writes=`, checked: a `bool`, and `True` only where jsonschema is installed.
+
+    Raises:
+        TypeError: Not a `bool`.
+        ImportError: `True` without jsonschema (the `validation` extra).
+    """
+    checked = check_bool(validate_writes, "validate_writes")
+    if checked:
+        require_jsonschema()
+    return checked
 
 
 def as_timeout(timeout: object) -> httpx.Timeout:

@@ -16,7 +16,8 @@ I3XError
 ├── InvalidServerResponseError   the answer is not an i3X document
 │   └── ResponseValidationError  ...or does not fit the models
 ├── UnsupportedVersionError      an alpha server (no `/info`)
-├── ValueValidationError         a value does not fit the type asked for (also a ValueError)
+├── ValueValidationError         a value does not fit the type asked for, or its object
+│                                type's schema (a checked write); also a ValueError
 ├── BulkError                    one or more items of a multi-element call failed
 └── SubscriptionError            subscription bookkeeping went wrong
     ├── StreamError              the SSE stream failed
@@ -24,8 +25,9 @@ I3XError
     └── SubscriptionLostError    the server forgot a subscription; it was re-created
 ```
 
-And one warning: `InsecureTLSWarning` (a `UserWarning`), when a client is made
-with certificate verification off.
+And two warnings (both `UserWarning`s): `InsecureTLSWarning`, when a client is made
+with certificate verification off, and `UncheckedWriteWarning`, when a checked write
+goes out unchecked because the server publishes no usable schema for the element.
 
 `ConnectionError` and `TimeoutError` keep the names of the seed API (i3x 0.1.0);
 they live in `i3x` and do not replace the builtins of the same name. `TimeoutError`
@@ -67,6 +69,7 @@ __all__ = [
     "UpdatesLostError",
     "SubscriptionLostError",
     "InsecureTLSWarning",
+    "UncheckedWriteWarning",
     "error_for_status",
     "status_error",
 ]
@@ -175,10 +178,15 @@ class UnsupportedVersionError(I3XError):
 
 
 class ValueValidationError(I3XError, ValueError):
-    """A value does not fit the type it was read as (`value_as()`).
+    """A value does not fit the type it was read as (`value_as()`), or a write was
+    refused before it was sent (`validate_writes=True`).
 
     Also a `ValueError`, as pydantic's own validation errors are. The message names the
     element, the type and the first failures; `errors` holds all of them.
+
+    A refused write sent nothing: not the refused value, and for `update_values()` none
+    of the others either. Its failures come from JSON Schema, and each also says where
+    in the schema it failed (`schema_path`) and for which element and type.
     """
 
     def __init__(
@@ -191,11 +199,16 @@ class ValueValidationError(I3XError, ValueError):
     ) -> None:
         super().__init__(message)
         self.element_id = element_id
-        """The element whose value it is, when known."""
+        """The element whose value it is, when known (`None` when a checked
+        `update_values()` refused the values of several elements)."""
         self.expected = expected
-        """The type the value was read as."""
+        """The type the value was read as; for a refused write, the element id of the
+        object type whose schema refused it (`None` for several types)."""
         self.errors: list[dict[str, Any]] = [dict(e) for e in errors]
-        """Each failure as pydantic reports it: `loc`, `msg`, `type`, `input`."""
+        """Each failure as pydantic reports it: `loc` (where in the value), `msg`, `type`,
+        `input`. A refused write's failures also carry `schema_path` (where in the type's
+        JSON Schema, as a tuple), `element_id` and `type_id`; their `type` is the JSON
+        Schema keyword that failed (`maximum`, `required`...)."""
 
 
 class BulkError(I3XError):
@@ -296,6 +309,20 @@ class InsecureTLSWarning(UserWarning):
     included. Issued once per client, where it is made. Trust a private CA with
     `verify="/path/to/ca.pem"` instead; silence it for a test server with
     `warnings.filterwarnings("ignore", category=i3x.InsecureTLSWarning)`.
+    """
+
+
+class UncheckedWriteWarning(UserWarning):
+    """A write of a client with `validate_writes=True` went out unchecked.
+
+    The server gave nothing to check the value against: the element has no type, its
+    type is not published (`POST /objecttypes/query` does not find it), its instance
+    extends the type's schema (`isExtended`), or the schema is not one JSON Schema can
+    use (malformed, or a `$ref` to a document outside it, which is never fetched). The
+    message names the element and says which. Issued before the write is sent, at each
+    such write (Python's warning filters show it once per line of code by default), so
+    that turning it into an error refuses unchecked writes instead:
+    `warnings.simplefilter("error", i3x.UncheckedWriteWarning)`.
     """
 
 

@@ -2,9 +2,10 @@
 
 No I/O here: the connection's facts (`/info`, the API root, the server profile), the
 subscriptions this client created, where each subscription's acknowledgements stand,
-the callbacks, and the live deliveries (seen through `LiveDelivery`, the part of a
-delivery that the rest of the client uses). One re-entrant lock guards all of it; it
-is taken from the caller's thread, the delivery loop's thread and the dispatcher's.
+the callbacks, the live deliveries (seen through `LiveDelivery`, the part of a
+delivery that the rest of the client uses), and what checked writes learned of the
+elements' types. One re-entrant lock guards all of it; it is taken from the caller's
+thread, the delivery loop's thread and the dispatcher's.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any, Literal, Protocol
 
 from ._models import ServerInfo
 from ._profiles import ServerProfile
+from ._schemas import SchemaCheck, Unchecked
 
 __all__ = [
     "Acknowledgements",
@@ -155,6 +157,10 @@ class ClientState:
     deliveries: dict[str, LiveDelivery] = field(default_factory=dict)
     """Live subscription deliveries by the subscription id the user holds."""
     acks: Acknowledgements = field(init=False)
+    element_types: dict[str, str | Unchecked] = field(default_factory=dict)
+    """Checked writes: each element's object type id, or why it cannot be checked."""
+    type_checks: dict[str, SchemaCheck | Unchecked] = field(default_factory=dict)
+    """Checked writes: each object type's compiled schema, or why it cannot be used."""
 
     def __post_init__(self) -> None:
         self.acks = Acknowledgements(self.lock)
@@ -173,11 +179,14 @@ class ClientState:
         return delivery.server_id if delivery is not None else key
 
     def forget_connection(self) -> None:
-        """`disconnect()`: what `/info` said no longer holds."""
+        """`disconnect()`: what `/info` said no longer holds, nor what the server's types
+        were (the next connection may reach a server that changed them)."""
         with self.lock:
             self.api_root = None
             self.server_info = None
             self.profile = None
+            self.element_types.clear()
+            self.type_checks.clear()
 
     def take_warnings(self) -> list[str]:
         """The connection's warnings not issued yet."""

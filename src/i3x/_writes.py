@@ -1,31 +1,48 @@
 """Writing values: current values (routed by the server profile) and history, as flows.
 
-A value is written as given: an `i3x.VQT` as a VQT, anything else (a number, a string,
-a dict such as `{"temperature": 72.5}`) as the value itself. How it goes on the wire
-depends on the server (`i3x._profiles`): one bulk `PUT /objects/value`, or one
+A value is written as given: an `i3x.VQT` as a VQT, a pydantic model (one that
+`i3x codegen` wrote, say) as its JSON form, anything else (a number, a string, a dict
+such as `{"temperature": 72.5}`) as the value itself. How it goes on the wire depends
+on the server (`i3x._profiles`): one bulk `PUT /objects/value`, or one
 `PUT /objects/{id}/value` per element, with a VQT or the bare value. A bulk route that
 turns out to be missing is remembered, and writes go per element from then on.
+
+With `validate_writes=True` every value is first checked against its object type's
+JSON Schema (`i3x._schemas`), all of them before anything is sent. The types are
+looked up only when the client does not know them yet (`POST /objects/list` for the
+elements' type ids, `POST /objecttypes/query` for the types), and kept in the
+client's state, so that later writes cost the check alone.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
 import httpx
+import pydantic
 
 from ._checks import check_id, check_time, vqt_parts
-from ._exceptions import BulkError, I3XError, NotSupportedError
-from ._flows import CONNECTED, Batch, Context, Flow
-from ._models import VQT, BulkItem
+from ._exceptions import BulkError, I3XError, NotFoundError, NotSupportedError
+from ._flows import CONNECTED, Batch, BulkPairs, Context, Flow, bulk_flow
+from ._models import VQT, BulkItem, ObjectInstance, ObjectType
 from ._profiles import (
     ServerProfile,
     refuse_unstorable,
     route_is_missing,
     update_body,
     without_bulk_route,
+)
+from ._schemas import (
+    Refused,
+    Unchecked,
+    UnusableSchema,
+    compile_schema,
+    is_checked,
+    refusal,
+    warn_unchecked,
 )
 from ._wire import (
     Call,
@@ -59,15 +76,17 @@ def vqt_body(
 
     A `VQT` is written as the VQT it is, and so is a VQT-shaped dict (`vqt_parts()`);
     anything else (a number, a string, a dict such as `{"temperature": 72.5}`...) is
-    the value itself.
+    the value itself. A pydantic model, as the value or a VQT's, is written as its JSON
+    form, by wire name, without the fields that are `None` (a server that checks its
+    schema would see `null` where the schema has none).
     """
     value, quality, timestamp = vqt_parts(value, quality, timestamp, name)
     if isinstance(value, VQT):
-        body: dict[str, Any] = {"value": value.value, "quality": value.quality}
+        body: dict[str, Any] = {"value": _wire_value(value.value), "quality": value.quality}
         if value.timestamp is not None:
             body["timestamp"] = check_time(value.timestamp, f"{name}.timestamp")
     else:
-        body = {"value": value}
+        body = {"value": _wire_value(value)}
     if quality is not None:
         body["quality"] = check_id(quality, "quality")
     if timestamp is not None:
@@ -75,6 +94,121 @@ def vqt_body(
     if require_timestamp and "timestamp" not in body:
         raise ValueError(f"{name} needs a timestamp: history entries are placed in time")
     return body
+
+
+def _wire_value(value: Any) -> Any:
+    if isinstance(value, pydantic.BaseModel):
+        return value.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return value
+
+
+# ------------------------------------------------------------------ checked writes
+
+
+def _check_values_flow(
+    ctx: Context, updates: Sequence[tuple[str, Mapping[str, Any]]]
+) -> Flow[None]:
+    """Check every value against its object type's schema; refuse them all if one fails.
+
+    An element the server does not find is left to the write, which fails as it would
+    unchecked; one that cannot be checked is written with an `UncheckedWriteWarning`.
+
+    Raises:
+        ValueValidationError: Values that do not fit, every one of them (nothing sent).
+        I3XError: A lookup failed for another reason than an unknown element or type.
+    """
+    yield from _learn_types_flow(ctx, list(dict.fromkeys(key for key, _ in updates)))
+    refused: list[Refused] = []
+    for key, vqt in updates:
+        if not is_checked(vqt):
+            continue
+        with ctx.state.lock:
+            entry = ctx.state.element_types.get(key)
+            check = ctx.state.type_checks.get(entry) if isinstance(entry, str) else entry
+        if check is None:
+            continue  # not found: the write fails as it would unchecked
+        if isinstance(check, Unchecked):
+            warn_unchecked(key, check.reason)
+            continue
+        try:
+            failures = check.failures(key, vqt.get("value"))
+        except UnusableSchema as exc:
+            warn_unchecked(key, exc.reason)
+            continue
+        if failures:
+            refused.append((key, check.type_id, failures))
+    if refused:
+        raise refusal(refused)
+
+
+def _learn_types_flow(ctx: Context, keys: list[str]) -> Flow[None]:
+    """Look up what the client's state does not hold yet: the elements' type ids
+    (`POST /objects/list`), then those types' schemas (`POST /objecttypes/query`)."""
+    state = ctx.state
+    with state.lock:
+        unknown = [key for key in keys if key not in state.element_types]
+    if unknown:
+        objects = yield from _found_flow(
+            bulk_flow(
+                ctx,
+                "/objects/list",
+                unknown,
+                lambda chunk: {"elementIds": chunk, "includeMetadata": False},
+                ObjectInstance,
+                "objects",
+            )
+        )
+        with state.lock:
+            state.element_types.update((k, _element_type(v)) for k, v in objects.items())
+    with state.lock:
+        type_ids = dict.fromkeys(state.element_types.get(key) for key in keys)
+        new_types = [t for t in type_ids if isinstance(t, str) and t not in state.type_checks]
+    if not new_types:
+        return
+    types = yield from _found_flow(
+        bulk_flow(
+            ctx,
+            "/objecttypes/query",
+            new_types,
+            lambda chunk: {"elementIds": chunk},
+            ObjectType,
+            "object types",
+        )
+    )
+    # Compiled outside the lock: a large schema takes milliseconds.
+    checks = {
+        t: compile_schema(t, types[t].schema)
+        if t in types
+        else Unchecked(f"the server does not publish its type {t!r}")
+        for t in new_types
+    }
+    with state.lock:
+        state.type_checks.update(checks)
+
+
+def _element_type(found: ObjectInstance) -> str | Unchecked:
+    if found.type_id is None:
+        return Unchecked("the server gives no type for it")
+    if found.is_extended:
+        # The spec does not say how an instance's extensions combine with the type's
+        # schema: checked against the type alone, a valid value could be refused.
+        return Unchecked(f"its instance extends the schema of its type {found.type_id!r}")
+    return found.type_id
+
+
+def _found_flow(lookup: Flow[BulkPairs]) -> Flow[dict[str, Any]]:
+    """What a bulk read found, by key; the keys it did not find are left out."""
+    try:
+        pairs, _ = yield from lookup
+    except BulkError as exc:
+        failed = next((e for e in exc.errors.values() if not isinstance(e, NotFoundError)), None)
+        if failed is not None:
+            raise failed from None
+        return dict(exc.results)
+    return dict(pairs)
+
+
+# ------------------------------------------------------------------------- writes
 
 
 def _write_values_flow(ctx: Context, updates: list[tuple[str, dict[str, Any]]]) -> Flow[None]:
@@ -188,6 +322,8 @@ def update_value_flow(
 ) -> Flow[None]:
     key = check_id(element_id, "element_id")
     body = vqt_body(value, quality, timestamp)
+    if ctx.options.validate_writes:
+        yield from _check_values_flow(ctx, [(key, body)])
     try:
         yield from _write_values_flow(ctx, [(key, body)])
     except BulkError as exc:
@@ -215,6 +351,8 @@ def update_values_flow(
                 vqt_body(pair[1], None, None, name=f"updates[{pair[0]!r}]"),
             )
         )
+    if ctx.options.validate_writes:
+        yield from _check_values_flow(ctx, bodies)
     yield from _write_values_flow(ctx, bodies)
     return succeeded((key, None) for key, _ in bodies)
 
@@ -224,7 +362,7 @@ def update_history_flow(ctx: Context, element_id: str, value: Any) -> Flow[None]
     entries = list(value) if isinstance(value, list | tuple) else [value]
     if not entries:
         raise ValueError("value must hold at least one VQT")
-    bodies = []
+    vqts: list[dict[str, Any]] = []
     for i, entry in enumerate(entries):
         name = "value" if len(entries) == 1 else f"value[{i}]"
         if isinstance(entry, Mapping):
@@ -238,12 +376,8 @@ def update_history_flow(ctx: Context, element_id: str, value: Any) -> Flow[None]
             raise TypeError(
                 f"{name} must be an i3x.VQT (history entries need a timestamp), not {type(entry).__name__}"
             )
-        bodies.append(
-            {
-                "elementId": key,
-                "value": vqt_body(entry, None, None, require_timestamp=True, name=name),
-            }
-        )
+        vqts.append(vqt_body(entry, None, None, require_timestamp=True, name=name))
+    bodies = [{"elementId": key, "value": vqt} for vqt in vqts]
 
     def parse(response: httpx.Response) -> None:
         envelope = decode_bulk(response, Any, "history writes")
@@ -255,4 +389,6 @@ def update_history_flow(ctx: Context, element_id: str, value: Any) -> Flow[None]
             first = next(iter(exc.errors.values()))
             raise first from None
 
+    if ctx.options.validate_writes:
+        yield from _check_values_flow(ctx, [(key, vqt) for vqt in vqts])
     yield Call("PUT", "/objects/history", parse=parse, json={"updates": bodies}, idempotent=False)

@@ -28,6 +28,7 @@ from ._exceptions import (
     SubscriptionError,
     SubscriptionLostError,
     TimeoutError,
+    UncheckedWriteWarning,
     UnsupportedVersionError,
     UpdatesLostError,
     ValueValidationError,
@@ -55,6 +56,7 @@ __all__ = [
     "UpdatesLostError",
     "SubscriptionLostError",
     "InsecureTLSWarning",
+    "UncheckedWriteWarning",
     "for_status",
 ]
 

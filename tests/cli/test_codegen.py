@@ -164,3 +164,5 @@ def test_the_tour_without_the_codegen_extra_says_what_to_install() -> None:
     assert done.returncode == 0, done.stderr
     assert "6. The plant's own types as Python types" in done.stdout
     assert 'pip install "i3x-client[codegen]"' in done.stdout
+    # Checked writes need no generated code: the refused write is shown all the same.
+    assert "i3x.ValueValidationError: the value of 'tank-201-setpoint'" in done.stdout

@@ -75,6 +75,12 @@ def test_tour_shows_every_section_then_leaves_nothing_behind(cli: Cli) -> None:
     assert "class TemperatureSetpoint(BaseModel):" in types
     assert '>>> client.get_value("tank-201-setpoint").value_as(TemperatureSetpoint)' in types
     assert "TemperatureSetpoint(temperature=72.5, mode=None)" in types
+    assert "$ i3x write tank-201-setpoint '{\"temperature\": 500}' --validate" in types
+    assert (
+        "i3x.ValueValidationError: the value of 'tank-201-setpoint' does not fit its type "
+        "'temperature-setpoint-type' (nothing was written): temperature: 500 is greater than "
+        "the maximum of 120 (schema: #/properties/temperature/maximum)"
+    ) in types
     assert "$ i3x watch pump-101-flow pt-304" in live
     assert "pump-101-flow" in live.split("$ i3x watch")[1] or "(no changes" in live
     assert "i3x --url http://127.0.0.1:8080 get pump-101-flow" in out.stdout
@@ -101,6 +107,7 @@ def test_tour_json(cli: Cli) -> None:
         "history",
         "write",
         "types",
+        "checkedWrite",
         "changes",
     }
     assert data["info"]["specVersion"] == "1.0"
@@ -126,6 +133,12 @@ def test_tour_json(cli: Cli) -> None:
         "models": 10,
         "value": {"temperature": 72.5, "mode": None},
     }
+    refused = data["checkedWrite"]
+    assert (refused["elementId"], refused["value"]) == ("tank-201-setpoint", {"temperature": 500})
+    assert refused["error"].startswith("the value of 'tank-201-setpoint' does not fit its type")
+    assert [(e["loc"], e["schema_path"]) for e in refused["errors"]] == [
+        (["temperature"], ["properties", "temperature", "maximum"])
+    ]
     assert all(c["elementId"] in ("pump-101-flow", "pt-304") for c in data["changes"])
 
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
 from datetime import datetime, timedelta, timezone
+
+import pytest
+import respx
 
 from i3x._cli._render import format_time
 from i3x._cli._values import HISTORY_ROWS
@@ -162,6 +166,116 @@ def test_write_bare_string_and_boolean(plant: Cli, i3x_server: DemoServer) -> No
     out = plant("write", "pt-304", "high")
     assert out.exit_code == 6
     assert "'high' is not of type 'number'" in out.stderr
+
+
+def test_write_validate_refuses_what_does_not_fit_and_sends_nothing(
+    plant: Cli, i3x_server: DemoServer
+) -> None:
+    before = i3x_server.space.get_value("tank-201-setpoint").value
+    i3x_server.requests.clear()
+    out = plant("write", "tank-201-setpoint", '{"temperature": 500}', "--validate")
+    assert out.exit_code == 6  # as the server's own 400 would
+    assert out.stdout == ""
+    assert out.stderr.startswith(
+        "error: the value of 'tank-201-setpoint' does not fit its type "
+        "'temperature-setpoint-type' (nothing was written): temperature: 500 is greater "
+        "than the maximum of 120 (schema: #/properties/temperature/maximum)"
+    )
+    assert i3x_server.requests.filter(method="PUT") == []
+    assert i3x_server.space.get_value("tank-201-setpoint").value == before
+
+
+def test_write_validate_writes_what_fits(plant: Cli, i3x_server: DemoServer) -> None:
+    data = plant(
+        "--json",
+        "write",
+        "tank-201-setpoint",
+        '{"temperature": 61.5, "mode": "auto"}',
+        "--validate",
+    ).json()
+    assert data["data"][0]["value"] == {"temperature": 61.5, "mode": "auto"}
+    assert [r.path for r in i3x_server.requests.filter(method="POST")][-3:] == [
+        "/v1/objects/list",
+        "/v1/objecttypes/query",
+        "/v1/objects/value",  # the read back
+    ]
+
+
+def test_write_validate_notes_a_value_it_could_not_check(
+    cli: Cli, respx_mock: respx.MockRouter
+) -> None:
+    api = "http://i3x.test/v1"
+    respx_mock.get(f"{api}/info").respond(
+        json={"success": True, "result": {"specVersion": "1.0", "serverName": "unit"}}
+    )
+    respx_mock.post(f"{api}/objects/list").respond(
+        json={
+            "success": True,
+            "results": [
+                {
+                    "success": True,
+                    "elementId": "asset-7-temperature",
+                    "result": {
+                        "elementId": "asset-7-temperature",
+                        "displayName": "Temperature",
+                        "typeElementId": "Float64",
+                        "isComposition": False,
+                    },
+                }
+            ],
+        }
+    )
+    respx_mock.post(f"{api}/objecttypes/query").respond(
+        json={
+            "success": False,
+            "results": [
+                {
+                    "success": False,
+                    "elementId": "Float64",
+                    "responseDetail": {"status": 404, "detail": "Not found"},
+                }
+            ],
+        }
+    )
+    put = respx_mock.put(f"{api}/objects/value").respond(
+        json={"success": True, "results": [{"success": True, "elementId": "asset-7-temperature"}]}
+    )
+    respx_mock.post(f"{api}/objects/value").respond(
+        json={
+            "success": True,
+            "results": [
+                {
+                    "success": True,
+                    "elementId": "asset-7-temperature",
+                    "result": {
+                        "value": 41.5,
+                        "quality": "Good",
+                        "timestamp": "2026-03-01T12:00:00Z",
+                    },
+                }
+            ],
+        }
+    )
+    out = cli("--url", api, "write", "asset-7-temperature", "41.5", "--validate")
+    assert out.exit_code == 0, out.stderr
+    assert out.stderr == (
+        "note: 'asset-7-temperature' is written unchecked: the server does not publish "
+        "its type 'Float64'\n"
+    )
+    assert put.call_count == 1
+
+
+def test_write_validate_without_jsonschema_names_the_extra(
+    plant: Cli, i3x_server: DemoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "jsonschema", None)
+    out = plant("write", "pt-304", "3.5", "--validate")
+    assert out.exit_code == 1
+    assert out.stderr == (
+        "error: validate_writes=True needs the jsonschema package: pip install "
+        '"i3x-client[validation]"\n'
+    )
+    assert i3x_server.requests.filter(method="PUT") == []
 
 
 # ------------------------------------------------------------------ long histories

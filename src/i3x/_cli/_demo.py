@@ -6,6 +6,7 @@ import builtins
 import contextlib
 import dataclasses
 import enum
+import json
 import signal
 import threading
 import time
@@ -20,7 +21,7 @@ from rich.text import Text
 import i3x
 
 from . import _render
-from ._codegen import typed_read
+from ._codegen import TypedRead, typed_read
 from ._errors import ExitCode, UsageProblem
 from ._explore import components_of
 from ._session import Session
@@ -37,6 +38,7 @@ _HISTORY = "pump-101-flow"
 _HISTORY_ROWS = 5
 _SETPOINT = "tank-201-setpoint"
 _SETPOINT_VALUE = {"temperature": 72.5}
+_BAD_SETPOINT = {"temperature": 500}
 
 
 class DemoDialect(str, enum.Enum):
@@ -193,7 +195,7 @@ def tour(
 
     The server info, the plant as a tree, current values with every quality, a
     history, a write read back, the plant's types as Python types (with the
-    'codegen' extra), and a few seconds of live changes. Each section
+    'codegen' extra) and a write they refuse, and a few seconds of live changes. Each section
     names the command that shows the same on any server. Ignores --url and the
     credentials: it talks to its own server, which is gone when the tour ends.
 
@@ -331,6 +333,13 @@ class _Tour:
             if read is not None
             else None
         )
+        refused = self._refused_write()
+        self.document["checkedWrite"] = {
+            "elementId": _SETPOINT,
+            "value": _BAD_SETPOINT,
+            "error": str(refused),
+            "errors": refused.errors,
+        }
         self.section("The plant's own types as Python types", "i3x codegen --out plant.py")
         if self.out.json_mode:
             return
@@ -338,7 +347,25 @@ class _Tour:
             from i3x._codegen import EXTRA_HINT
 
             self.out.line(Text(f"({EXTRA_HINT})", style="dim"))
-            return
+        else:
+            self._typed_read(read)
+        bad = json.dumps(_BAD_SETPOINT)
+        self.out.line("")
+        self.out.line("A write checked against the type's schema before it is sent, and refused:")
+        self.command(f"i3x write {_SETPOINT} '{bad}' --validate")
+        call = f'client.with_options(validate_writes=True).update_value("{_SETPOINT}", {bad})'
+        self.out.line(Text(f">>> {call}", style="dim"))
+        self.out.line(f"i3x.ValueValidationError: {refused}")
+
+    def _refused_write(self) -> i3x.ValueValidationError:
+        """A bad setpoint written with checking on: the error, and nothing sent."""
+        try:
+            self.client.with_options(validate_writes=True).update_value(_SETPOINT, _BAD_SETPOINT)
+        except i3x.ValueValidationError as exc:
+            return exc
+        raise AssertionError(f"{_BAD_SETPOINT} was written to {_SETPOINT}")  # pragma: no cover
+
+    def _typed_read(self, read: TypedRead) -> None:
         self.out.line(
             f"Each object type publishes a JSON Schema; {read.models} of the {read.types} "
             "types describe structured values and become pydantic models, such as:"

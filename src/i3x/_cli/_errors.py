@@ -10,7 +10,8 @@ Code  Meaning
 3     connection: the server cannot be reached, or it timed out
 4     authentication: credentials missing, wrong or not allowed (401, 403)
 5     not found: no such element (404)
-6     bad request (400), or a bulk call whose items failed for mixed reasons
+6     bad request (400), a value `write --validate` refused, or a bulk call
+      whose items failed for mixed reasons
 7     server error (5xx other than 501)
 8     not supported: the server lacks this optional feature (501)
 9     not an i3X server, an invalid answer, or an unsupported (alpha) version
@@ -81,6 +82,8 @@ _BY_CLASS: tuple[tuple[type[i3x.I3XError], ExitCode], ...] = (
     (i3x.AuthenticationError, ExitCode.AUTHENTICATION),
     (i3x.NotFoundError, ExitCode.NOT_FOUND),
     (i3x.BadRequestError, ExitCode.BAD_REQUEST),
+    # Refused before sending: the server would have answered 400 (the spec's rule).
+    (i3x.ValueValidationError, ExitCode.BAD_REQUEST),
     (i3x.NotSupportedError, ExitCode.NOT_SUPPORTED),
     (i3x.ServerError, ExitCode.SERVER),
     (i3x.InvalidServerResponseError, ExitCode.INVALID_SERVER),

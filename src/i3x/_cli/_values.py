@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Annotated, Any, Final
@@ -14,7 +15,7 @@ from rich.text import Text
 import i3x
 
 from . import _render
-from ._errors import UsageProblem
+from ._errors import ExitCode, UsageProblem
 from ._output import Output
 from ._session import Session
 from ._times import TIME_HELP, parse_time
@@ -180,7 +181,7 @@ def show_history(out: Output, element_id: str, data: Sequence[i3x.VQT], rows: in
         out.line(Text(f"{len(data) - len(shown):,} more points; use --all or --csv", style="dim"))
 
 
-def write(
+def write(  # noqa: PLR0917 - typer maps parameters to options
     ctx: typer.Context,
     element_id: Annotated[str, typer.Argument(metavar="ID", help="Element id.")],
     value: Annotated[
@@ -208,14 +209,24 @@ def write(
             show_default=False,
         ),
     ] = None,
+    validate: Annotated[
+        bool,
+        typer.Option(
+            "--validate",
+            help="Check VALUE against the JSON Schema of the element's type first, and "
+            "write nothing if it does not fit (needs the 'validation' extra).",
+        ),
+    ] = False,
 ) -> None:
     """Write the current value of an element, then read it back.
 
     VALUE is parsed as JSON where it is JSON (numbers, true/false, null, "quoted
-    strings", objects, arrays); anything else is written as a bare string.
+    strings", objects, arrays); anything else is written as a bare string. With
+    --validate a value that does not fit its type exits 6 and names where it fails.
 
     [bold]Examples[/bold]
       i3x write tank-201-setpoint '{"temperature": 72.5, "mode": "auto"}'
+      i3x write tank-201-setpoint '{"temperature": 72.5}' --validate
       i3x write pt-304 3.4 --quality Uncertain
       i3x write pump-101-flow 40 --timestamp -5m
     """
@@ -224,13 +235,37 @@ def write(
     parsed = parse_value(value)
     with session.guard():
         client = session.client
-        client.update_value(element_id, parsed, quality, when)
+        if validate:
+            _checked_write(session, element_id, parsed, quality, when)
+        else:
+            client.update_value(element_id, parsed, quality, when)
         written = client.get_value(element_id)
         if session.out.json_mode:
             session.out.json(written.to_dict())
         else:
             rows = _render.value_rows([written])
             session.out.print(_render.values_table(rows, title=f"{element_id} now reads"))
+
+
+def _checked_write(
+    session: Session, element_id: str, value: Any, quality: str | None, when: datetime | None
+) -> None:
+    """`update_value()` with `validate_writes=True`; its warnings become notes."""
+    try:
+        checked = session.client.with_options(validate_writes=True)
+    except ImportError as exc:
+        session.out.error(str(exc))
+        raise typer.Exit(ExitCode.ERROR) from None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", i3x.UncheckedWriteWarning)
+        checked.update_value(element_id, value, quality, when)
+    for warning in caught:
+        if issubclass(warning.category, i3x.UncheckedWriteWarning):
+            session.out.note(f"note: {warning.message}")
+        else:  # not ours to swallow
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
 
 
 def parse_value(text: str) -> Any:
