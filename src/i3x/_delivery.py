@@ -45,6 +45,7 @@ from ._events import (
     depth_groups,
     gap_notice,
     parse_stream_event,
+    parse_stream_events,
     replace_subscription_id,
 )
 from ._exceptions import (
@@ -58,6 +59,7 @@ from ._exceptions import (
 )
 from ._flows import Context
 from ._models import LastKnownValue, ValueChange
+from ._sse import EventSplitter
 from ._subscriptions import (
     SyncResult,
     create_subscription_flow,
@@ -93,6 +95,15 @@ class _Ended(Exception):
     def __init__(self, notice: SubscriptionError) -> None:
         super().__init__(str(notice))
         self.notice = notice
+
+
+def _check_event_stream(response: httpx.Response) -> None:
+    """Refuse an answer that is no event stream, as httpx-sse's `aiter_sse()` would."""
+    content_type = response.headers.get("content-type", "").partition(";")[0]
+    if "text/event-stream" not in content_type:
+        raise SSEError(
+            f"Expected response header Content-Type to contain 'text/event-stream', got {content_type!r}"
+        )
 
 
 def _is_transient(exc: BaseException) -> bool:
@@ -312,14 +323,15 @@ class Delivery:
                 self.started.set()
                 if self._reconnects and self.settings.resync:
                     await self._resync()
-                async for sse in source.aiter_sse():
-                    try:
-                        changes = parse_stream_event(sse.data, self.user_id)
-                    except StreamError as exc:
-                        await self._notify(exc)
-                        continue
-                    await self._deliver_stream_changes(changes)
-                    got_any = True
+                _check_event_stream(response)
+                # A read at a time, not an event at a time (httpx-sse's aiter_sse): all
+                # that one read brought in is parsed and handed over as one unit.
+                splitter = EventSplitter()
+                async for chunk in response.aiter_bytes():
+                    datas = splitter.feed(chunk)
+                    if datas:
+                        await self._deliver_events(datas)
+                        got_any = True
             ended: SubscriptionError = StreamError(
                 "the server ended the stream (another stream took it over, or the server "
                 "restarted); reconnecting",
@@ -352,6 +364,21 @@ class Delivery:
         if not got_any:
             raise _Reconnect
         return True
+
+    async def _deliver_events(self, datas: list[bytes]) -> None:
+        try:
+            changes = parse_stream_events(datas, self.user_id)
+        except StreamError:
+            # Some event does not parse: one by one, so that the others are delivered.
+            for data in datas:
+                try:
+                    changes = parse_stream_event(data, self.user_id)
+                except StreamError as exc:
+                    await self._notify(exc)
+                    continue
+                await self._deliver_stream_changes(changes)
+            return
+        await self._deliver_stream_changes(changes)
 
     async def _deliver_stream_changes(self, changes: list[ValueChange]) -> None:
         fresh: list[ValueChange] = []

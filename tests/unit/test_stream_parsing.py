@@ -221,6 +221,20 @@ async def test_an_unreadable_event_is_reported_and_the_stream_goes_on(stream_of:
     assert [e.value for e in events if isinstance(e, i3x.ValueChange)] == [1.0, 2.0]
     [bad] = [e for e in events if isinstance(e, i3x.StreamError)]
     assert "could not be read" in str(bad)
+    # One read brought all three: the notice still stands where the event was.
+    assert events.index(bad) == 1
+
+
+async def test_the_events_of_one_read_arrive_in_order_with_their_gaps(stream_of: Any) -> None:
+    # A read of many events is parsed and handed over at once; order and gaps hold.
+    events_in = [[_item(seq, float(seq))] for seq in range(1, 101) if seq not in (40, 41)]
+    stream = await stream_of(_sse(*events_in))
+    got = [await stream.get(timeout=5) for _ in range(99)]
+    values = [e.value for e in got if isinstance(e, i3x.ValueChange)]
+    assert values == [float(s) for s in range(1, 101) if s not in (40, 41)]
+    [gap] = [e for e in got if isinstance(e, i3x.UpdatesLostError)]
+    assert (gap.first, gap.last) == (40, 41)
+    assert got.index(gap) == 39
 
 
 def _change(seq: int, value: int) -> i3x.ValueChange:

@@ -1,0 +1,97 @@
+"""Buffers between deliveries and consumers: stream units waiting together are taken at once."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+import i3x
+from i3x._dispatch import AsyncBuffer, ThreadBuffer
+from i3x._events import Delivered
+
+
+class _Owner:
+    stopped = False
+
+    def mark_delivered(self, item: Delivered, count: int | None = None) -> None:
+        """Nothing to acknowledge in these tests."""
+
+
+def _change(value: int, seq: int | None = None) -> i3x.ValueChange:
+    return i3x.ValueChange(
+        element_id="e", data=[i3x.VQT(value=value, quality="Good")], sequence_number=seq
+    )
+
+
+def _units(owner: _Owner, other: _Owner) -> list[Delivered]:
+    notice = i3x.StreamError("reconnecting", subscription_id="s")
+    return [
+        Delivered(changes=[_change(1)], owner=owner),
+        Delivered(changes=[_change(2), _change(3)], owner=owner),
+        Delivered(notice=notice, owner=owner),
+        Delivered(changes=[_change(4)], owner=owner),
+        Delivered(changes=[_change(5)], owner=other),  # another subscription's
+        Delivered(changes=[_change(6, seq=6)], seq=6, owner=other),  # sync: acknowledged
+        Delivered(changes=[_change(7, seq=7)], seq=7, owner=other),
+    ]
+
+
+def _shape(item: Delivered) -> tuple[list[object], bool, int | None]:
+    return [c.value for c in item.changes], item.notice is not None, item.seq
+
+
+EXPECTED = [
+    ([1, 2, 3], False, None),  # two stream units of one delivery: one
+    ([], True, None),  # a notice stays where it was, and is never merged
+    ([4], False, None),
+    ([5], False, None),  # another delivery's units are never merged
+    ([6], False, 6),  # units with a sequence number to acknowledge stay apart
+    ([7], False, 7),
+]
+
+
+def test_the_thread_buffer_merges_waiting_stream_units_only() -> None:
+    owner, other = _Owner(), _Owner()
+    loop = asyncio.new_event_loop()
+    try:
+        buffer = ThreadBuffer(loop)
+        for unit in _units(owner, other):
+            loop.run_until_complete(buffer.put(unit))
+        assert buffer.pending(owner) == 4
+        taken = [buffer.get(timeout=1) for _ in EXPECTED]
+    finally:
+        loop.close()
+    assert [_shape(item) for item in taken if item is not None] == EXPECTED
+    assert buffer.pending(owner) == buffer.pending(other) == 0
+
+
+@pytest.mark.anyio
+async def test_the_async_buffer_merges_waiting_stream_units_only() -> None:
+    owner, other = _Owner(), _Owner()
+    buffer = AsyncBuffer()
+    for unit in _units(owner, other):
+        await buffer.put(unit)
+    taken = [await buffer.get() for _ in EXPECTED]
+    assert [_shape(item) for item in taken if item is not None] == EXPECTED
+    buffer.close()
+    assert await buffer.get() is None
+
+
+@pytest.mark.anyio
+async def test_a_full_async_buffer_makes_the_producer_wait() -> None:
+    owner = _Owner()
+    buffer = AsyncBuffer(maxsize=1)
+    await buffer.put(Delivered(changes=[_change(1, seq=1)], seq=1, owner=owner))
+    second = asyncio.ensure_future(
+        buffer.put(Delivered(changes=[_change(2, seq=2)], seq=2, owner=owner))
+    )
+    await asyncio.sleep(0)  # one loop turn: the put cannot have finished
+    assert not second.done()
+    first = await buffer.get()
+    await asyncio.wait_for(second, 1)
+    assert first is not None
+    assert first.seq == 1
+    taken = await buffer.get()
+    assert taken is not None
+    assert taken.seq == 2

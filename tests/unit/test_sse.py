@@ -1,0 +1,72 @@
+"""The event splitter reads event streams as httpx-sse does, whatever the network cuts."""
+
+from __future__ import annotations
+
+import httpx
+from httpx_sse import EventSource
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from i3x._sse import EventSplitter
+
+LINES = st.sampled_from(
+    [
+        "data: [1]",
+        "data:{}",
+        "data: a:b",
+        "data:  two spaces",
+        "data",
+        "data:",
+        ": keepalive",
+        "event: update",
+        "id: 7",
+        "retry: 100",
+        "unknown: field",
+        "",
+        'data: [{"elementId": "é", "value": 1}]',
+    ]
+)
+ENDINGS = st.sampled_from(["\n", "\r\n", "\r"])
+
+
+def _httpx_sse(stream: bytes) -> list[str]:
+    """What httpx-sse makes of the stream: the data of each event that has any."""
+    response = httpx.Response(200, headers={"content-type": "text/event-stream"}, content=stream)
+    return [sse.data for sse in EventSource(response).iter_sse() if sse.data]
+
+
+@settings(max_examples=500)
+@given(lines=st.lists(st.tuples(LINES, ENDINGS), max_size=20), data=st.data())
+def test_the_splitter_reads_what_httpx_sse_reads(
+    lines: list[tuple[str, str]], data: st.DataObject
+) -> None:
+    stream = "".join(line + end for line, end in lines).encode()
+    # Cut where a read may end: anywhere, and often right after a CR.
+    crs = [i + 1 for i, byte in enumerate(stream) if byte == 0x0D]
+    anywhere = st.integers(min_value=0, max_value=len(stream))
+    where = st.sampled_from(crs) | anywhere if crs else anywhere
+    cuts = data.draw(st.lists(where, max_size=8))
+    splitter = EventSplitter()
+    got: list[str] = []
+    start = 0
+    for cut in [*sorted(set(cuts)), len(stream)]:
+        got += [chunk.decode() for chunk in splitter.feed(stream[start:cut])]
+        start = cut
+    assert got == _httpx_sse(stream)
+
+
+def test_a_crlf_cut_between_its_cr_and_its_lf_ends_one_line() -> None:
+    stream = b"data: a\r\ndata: b\r\n\r\n"
+    cut = stream.index(b"\n")  # right after the first CR
+    splitter = EventSplitter()
+    assert splitter.feed(stream[:cut]) + splitter.feed(stream[cut:]) == [b"a\nb"]
+
+
+def test_an_event_split_anywhere_comes_out_whole_once() -> None:
+    stream = b'data: [{"v": 1}]\r\n\r\ndata: [{"v": 2}]\n\n'
+    for cut in range(len(stream) + 1):
+        splitter = EventSplitter()
+        assert splitter.feed(stream[:cut]) + splitter.feed(stream[cut:]) == [
+            b'[{"v": 1}]',
+            b'[{"v": 2}]',
+        ]
