@@ -448,10 +448,18 @@ def _validation_error(
         f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in errors[:3]
     )
     more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+    return _unfit(response, what, shown, more)
+
+
+def _unfit(
+    response: httpx.Response, what: str, said: str, more: str = ""
+) -> ResponseValidationError:
+    """The error for an answer whose shape is not what `what` needs (`said` says why)."""
+    method, url = request_label(response.request)
     return ResponseValidationError(
-        f"the server's answer does not fit {what}: {shown}{more}",
+        f"the server's answer does not fit {what}: {said}{more}",
         response.status_code,
-        detail=shown,
+        detail=said,
         method=method,
         url=url,
     )
@@ -558,17 +566,8 @@ def _intact(model: object) -> bool:
 def _smuggled(
     response: httpx.Response, exc: Exception | None, what: str
 ) -> ResponseValidationError:
-    method, url = request_label(response.request)
     said = "it has a key that is no i3X name and overwrites the SDK's own (such as __dict__)"
-    if exc is not None:
-        said = f"{said}: {exc}"
-    return ResponseValidationError(
-        f"the server's answer does not fit {what}: {said}",
-        response.status_code,
-        detail=said,
-        method=method,
-        url=url,
-    )
+    return _unfit(response, what, said if exc is None else f"{said}: {exc}")
 
 
 @cache
@@ -676,15 +675,7 @@ def succeeded(pairs: Iterable[tuple[str, _T]]) -> list[BulkItem[_T]]:
 
 
 def _missing_result(response: httpx.Response, key: str, what: str) -> ResponseValidationError:
-    method, url = request_label(response.request)
-    said = f"the item of {key!r} succeeded but carries no result"
-    return ResponseValidationError(
-        f"the server's answer does not fit {what}: {said}",
-        response.status_code,
-        detail=said,
-        method=method,
-        url=url,
-    )
+    return _unfit(response, what, f"the item of {key!r} succeeded but carries no result")
 
 
 def _bulk_error(
