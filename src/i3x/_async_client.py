@@ -108,7 +108,7 @@ class AsyncClient(BaseClient):
 
     def _start_parts(self) -> None:
         self._driver = AsyncDriver(self._ctx.config)
-        self._machinery = _Machinery()
+        self._machinery = _Machinery(self)
 
     def _share_parts(self, parent: AsyncClient) -> None:
         self._driver = parent._driver
@@ -410,7 +410,7 @@ class AsyncClient(BaseClient):
         Callbacks may be plain functions or coroutines; they run in one task, in order.
         """
         settings = DeliverySettings(mode, poll_interval, resync, stream_idle_timeout)
-        buffer = self._machinery.buffer(self)
+        buffer = self._machinery.buffer()
         sub_id = await self._run(subscribe_flow(self._ctx, element_ids, max_depth, display_name))
         subscription = subscription_model(self._ctx, sub_id)
         await buffer.put(Delivered(subscribed=subscription))
@@ -443,7 +443,7 @@ class AsyncClient(BaseClient):
             await self._stop_delivery(key)  # it ended with its event loop: start anew here
         if self._ctx.state.api_root is None:
             await self._connect(stacklevel=3)
-        await self._start_delivery(key, settings, self._machinery.buffer(self))
+        await self._start_delivery(key, settings, self._machinery.buffer())
 
     async def stop_stream(self, subscription_id: str) -> None:
         """Stop delivering a subscription without deleting it (sync can take over)."""
@@ -513,22 +513,27 @@ class AsyncClient(BaseClient):
 class _Machinery:
     """The async client's callback dispatcher (one task, and its buffer), started by the
     first subscription on each event loop and shared with the client's `with_options()`
-    views, so that the client's `disconnect()` ends what a view started."""
+    views, so that the client's `disconnect()` ends what a view started.
 
-    def __init__(self) -> None:
+    Callbacks get the client itself as their first argument, whichever of its views
+    subscribed: a view's options (its timeout, its retries) are the view's own.
+    """
+
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
         self._buffer: AsyncBuffer | None = None
         self._dispatcher: AsyncDispatcher | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    def buffer(self, client: AsyncClient) -> AsyncBuffer:
-        """The running loop's callback buffer (callbacks get `client`)."""
+    def buffer(self) -> AsyncBuffer:
+        """The running loop's callback buffer."""
         loop = asyncio.get_running_loop()
         if self._buffer is None or self._loop is not loop:
             # The dispatcher is a task of the loop it started on, and ended with it.
             if self._buffer is not None:
                 self._buffer.close()
             self._buffer = AsyncBuffer()
-            self._dispatcher = AsyncDispatcher(client, self._buffer)
+            self._dispatcher = AsyncDispatcher(self._client, self._buffer)
             self._loop = loop
         return self._buffer
 

@@ -118,7 +118,7 @@ class Client(BaseClient):
 
     def _start_parts(self) -> None:
         self._driver = SyncDriver(self._ctx.config)
-        self._machinery = _Machinery()
+        self._machinery = _Machinery(self)
 
     def _share_parts(self, parent: Client) -> None:
         self._driver = parent._driver
@@ -619,7 +619,7 @@ class Client(BaseClient):
     # --------------------------------------------------------- delivery plumbing
 
     def _runtime(self) -> _Runtime:
-        return self._machinery.get(self)
+        return self._machinery.get()
 
     def _start_delivery(self, sub_id: str, settings: DeliverySettings, sink: Sink) -> Delivery:
         runtime = self._runtime()
@@ -660,20 +660,25 @@ class _Runtime:
 
 class _Machinery:
     """Holds a client's `_Runtime`, started by its first subscription and shared with its
-    `with_options()` views, so that the client's `disconnect()` ends what a view started."""
+    `with_options()` views, so that the client's `disconnect()` ends what a view started.
 
-    def __init__(self) -> None:
+    Callbacks get the client itself as their first argument, whichever of its views
+    subscribed: a view's options (its timeout, its retries) are the view's own.
+    """
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
         self._lock = threading.Lock()
         self._runtime: _Runtime | None = None
 
     def current(self) -> _Runtime | None:
         return self._runtime
 
-    def get(self, client: Client) -> _Runtime:
-        """The runtime, started now if there is none (callbacks get `client`)."""
+    def get(self) -> _Runtime:
+        """The runtime, started now if there is none."""
         with self._lock:
             if self._runtime is None:
-                self._runtime = _Runtime(client)
+                self._runtime = _Runtime(self._client)
             return self._runtime
 
     def take(self) -> _Runtime | None:

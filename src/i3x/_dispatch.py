@@ -49,6 +49,10 @@ _T = TypeVar("_T")
 DEFAULT_BUFFER_SIZE: Final = 1000
 """Delivered units (a stream event or a sync batch each) buffered between network and consumer."""
 
+MERGE_LIMIT: Final = 1000
+"""The most changes that waiting stream units merge into: a buffer of `maxsize` units
+then holds at most `maxsize` times this many."""
+
 STOP_TIMEOUT: Final = 2.0
 """How long stopping waits for a thread or a running callback."""
 
@@ -95,6 +99,8 @@ def _merged(items: collections.deque[Delivered], item: Delivered) -> bool:
         or last.notice is not None
         or last.subscribed is not None
         or type(last.changes) is not list
+        # Bounded, so that a full buffer still makes the stream wait (backpressure).
+        or len(last.changes) + len(item.changes) > MERGE_LIMIT
     ):
         return False
     last.changes.extend(item.changes)
@@ -120,8 +126,10 @@ class ThreadBuffer:
             with self._cond:
                 if self._closed:
                     return
-                if len(self._items) < self._maxsize:
-                    if not _merged(self._items, item):
+                # Merging adds no unit, so it needs no room (it is bounded instead).
+                merged = _merged(self._items, item)
+                if merged or len(self._items) < self._maxsize:
+                    if not merged:
                         self._items.append(item)
                     self._pending[id(item.owner)] += len(item.changes)
                     self._cond.notify()
@@ -179,13 +187,17 @@ class AsyncBuffer:
 
     async def put(self, item: Delivered) -> None:
         """Add an item, waiting while the buffer is full."""
-        while len(self._items) >= self._maxsize and not self._closed:
+        while True:
+            if self._closed:
+                return
+            # Merging adds no unit, so it needs no room (it is bounded instead).
+            if _merged(self._items, item):
+                break
+            if len(self._items) < self._maxsize:
+                self._items.append(item)
+                break
             self._space.clear()
             await self._space.wait()
-        if self._closed:
-            return
-        if not _merged(self._items, item):
-            self._items.append(item)
         self._pending[id(item.owner)] += len(item.changes)
         self._ready.set()
 

@@ -54,3 +54,45 @@ def test_the_sync_clients_disconnect_ends_what_a_view_started(
     client.disconnect()
     alive = [t.name for t in threading.enumerate() if t.name.startswith(_MACHINERY)]
     assert alive == []
+
+
+def test_callbacks_get_the_client_whichever_view_subscribed(i3x_server: DemoServer) -> None:
+    client = i3x.Client(i3x_server.url)
+    hosts: list[object] = []
+    got = threading.Event()
+
+    def on_change(host: object, change: i3x.ValueChange) -> None:
+        hosts.append(host)
+        if len(hosts) >= 2:
+            got.set()
+
+    client.on_value_change = on_change
+    client.with_options(max_retries=0).subscribe(["pt-304"], mode="sync")
+    client.subscribe(["tank-201-level"], mode="sync")
+    i3x_server.set_value("pt-304", 3.5)
+    i3x_server.set_value("tank-201-level", 1.5)
+    assert got.wait(10)
+    client.disconnect()
+    # Not the view: its options (no retries here) are not what the callback's work gets.
+    assert all(host is client for host in hosts)
+
+
+@pytest.mark.anyio
+async def test_async_callbacks_get_the_client_whichever_view_subscribed(
+    i3x_server: DemoServer,
+) -> None:
+    client = i3x.AsyncClient(i3x_server.url)
+    hosts: list[object] = []
+    got = asyncio.Event()
+
+    def on_change(host: object, change: i3x.ValueChange) -> None:
+        hosts.append(host)
+        got.set()
+
+    client.on_value_change = on_change
+    await client.with_options(max_retries=0).subscribe(["pt-304"], mode="stream")
+    i3x_server.set_value("pt-304", 3.5)
+    await asyncio.wait_for(got.wait(), 10)
+    await client.disconnect()
+    assert hosts
+    assert all(host is client for host in hosts)

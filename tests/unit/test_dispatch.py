@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 import i3x
-from i3x._dispatch import AsyncBuffer, ThreadBuffer
+from i3x._dispatch import MERGE_LIMIT, AsyncBuffer, ThreadBuffer
 from i3x._events import Delivered
 
 
@@ -95,3 +95,46 @@ async def test_a_full_async_buffer_makes_the_producer_wait() -> None:
     taken = await buffer.get()
     assert taken is not None
     assert taken.seq == 2
+
+
+@pytest.mark.anyio
+async def test_merged_stream_units_still_fill_the_buffer() -> None:
+    # Stream units merge, but only up to MERGE_LIMIT changes: a full buffer still makes
+    # the delivery wait, so a slow consumer slows the stream (and TCP the server).
+    owner = _Owner()
+    buffer = AsyncBuffer(maxsize=1)
+    units = 0
+    while True:
+        put = asyncio.ensure_future(
+            buffer.put(Delivered(changes=[_change(i) for i in range(100)], owner=owner))
+        )
+        await asyncio.sleep(0)  # one loop turn: a put that has room is done by then
+        if not put.done():
+            break
+        units += 1
+        assert units <= MERGE_LIMIT // 100, "the buffer never filled up"
+    assert buffer.pending(owner) == MERGE_LIMIT  # one unit of MERGE_LIMIT changes, waiting
+    taken = await buffer.get()
+    await asyncio.wait_for(put, 1)  # room again: the waiting put goes in
+    assert taken is not None
+    assert len(taken.changes) == MERGE_LIMIT
+
+
+def test_merged_stream_units_fill_the_thread_buffer_too() -> None:
+    owner = _Owner()
+    loop = asyncio.new_event_loop()
+    try:
+        buffer = ThreadBuffer(loop, maxsize=1)
+        for _ in range(MERGE_LIMIT // 100):
+            loop.run_until_complete(
+                buffer.put(Delivered(changes=[_change(i) for i in range(100)], owner=owner))
+            )
+        extra = loop.create_task(buffer.put(Delivered(changes=[_change(0)], owner=owner)))
+        loop.run_until_complete(asyncio.sleep(0))  # one loop turn
+        assert not extra.done()  # full: the delivery waits
+        taken = buffer.get(timeout=1)
+        loop.run_until_complete(asyncio.wait_for(extra, 1))
+    finally:
+        loop.close()
+    assert taken is not None
+    assert len(taken.changes) == MERGE_LIMIT

@@ -70,3 +70,27 @@ def test_an_event_split_anywhere_comes_out_whole_once() -> None:
             b'[{"v": 1}]',
             b'[{"v": 2}]',
         ]
+
+
+def test_a_byte_order_mark_at_the_start_of_the_stream_is_ignored() -> None:
+    splitter = EventSplitter()
+    assert splitter.feed(b"\xef\xbb\xbfdata: [1]\n\ndata: [2]\n\n") == [b"[1]", b"[2]"]
+    # Only at the start: later, those bytes are data.
+    assert splitter.feed(b"data: \xef\xbb\xbf\n\n") == [b"\xef\xbb\xbf"]
+
+
+def test_an_empty_read_after_a_cr_keeps_the_crlf_whole() -> None:
+    splitter = EventSplitter()
+    assert splitter.feed(b"data: a\r") == []
+    assert splitter.feed(b"") == []
+    assert splitter.feed(b"\ndata: b\r\n\r\n") == [b"a\nb"]
+
+
+def test_a_long_event_in_many_reads_comes_out_whole() -> None:
+    value = b"[" + b",".join(b"%d" % i for i in range(100_000)) + b"]"
+    stream = b"data: " + value + b"\n\ndata: [1]\n\n"
+    splitter = EventSplitter()
+    got: list[bytes] = []
+    for start in range(0, len(stream), 4096):
+        got += splitter.feed(stream[start : start + 4096])
+    assert got == [value, b"[1]"]
