@@ -464,12 +464,14 @@ class AsyncClient(BaseClient):
     ) -> AsyncIterator[AsyncSubscriptionStream]:
         """A subscription in pull form: `async for` its changes and notices.
 
-        The subscription is deleted when the block ends.
+        The subscription is deleted when the block ends. Iteration also ends when the
+        client disconnects; the subscription then stays on the server, as
+        `disconnect()` leaves them all.
         """
         settings = DeliverySettings(mode, poll_interval, resync, stream_idle_timeout)
         buffer = AsyncBuffer(check_positive_int(buffer_size, "buffer_size"))
         sub_id = await self._run(subscribe_flow(self._ctx, element_ids, max_depth, display_name))
-        delivery = await self._start_delivery(sub_id, settings, buffer)
+        delivery = await self._start_delivery(sub_id, settings, buffer, owns_sink=True)
         closed = False
 
         async def close() -> None:
@@ -478,9 +480,13 @@ class AsyncClient(BaseClient):
                 return
             closed = True
             server_id = delivery.server_id
+            # Stopped already: by disconnect(), which leaves every subscription on the
+            # server (and deleting it would connect again), or by the caller.
+            stopped_elsewhere = delivery.stopped
             await self._stop_delivery(sub_id)
             buffer.close()
-            await self._run(delete_quietly_flow(self._ctx, server_id))
+            if not stopped_elsewhere:
+                await self._run(delete_quietly_flow(self._ctx, server_id))
 
         model = subscription_model(self._ctx, sub_id, delivery)
         stream = AsyncSubscriptionStream(model, buffer, delivery, close)
@@ -505,9 +511,11 @@ class AsyncClient(BaseClient):
         await self._machinery.wait_idle()
 
     async def _start_delivery(
-        self, sub_id: str, settings: DeliverySettings, sink: Sink
+        self, sub_id: str, settings: DeliverySettings, sink: Sink, *, owns_sink: bool = False
     ) -> Delivery:
-        return await start_delivery(self._ctx, sub_id, settings, sink, self._start_timeout())
+        return await start_delivery(
+            self._ctx, sub_id, settings, sink, self._start_timeout(), owns_sink=owns_sink
+        )
 
 
 class _Machinery:

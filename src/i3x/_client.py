@@ -590,13 +590,14 @@ class Client(BaseClient):
 
         Arguments as for [`subscribe()`][i3x.Client.subscribe]; `buffer_size` bounds what is held
         between the network and your loop. The subscription is deleted when the
-        block ends.
+        block ends. Iteration also ends when the client disconnects (from any thread);
+        the subscription then stays on the server, as `disconnect()` leaves them all.
         """
         settings = DeliverySettings(mode, poll_interval, resync, stream_idle_timeout)
         size = check_positive_int(buffer_size, "buffer_size")
         sub_id = self._run(subscribe_flow(self._ctx, element_ids, max_depth, display_name))
         buffer = ThreadBuffer(self._runtime().loop.loop, size)
-        delivery = self._start_delivery(sub_id, settings, buffer)
+        delivery = self._start_delivery(sub_id, settings, buffer, owns_sink=True)
         closed = threading.Event()
 
         def close() -> None:
@@ -604,9 +605,13 @@ class Client(BaseClient):
                 return
             closed.set()
             server_id = delivery.server_id
+            # Stopped already: by disconnect(), which leaves every subscription on the
+            # server (and deleting it would connect again), or by the caller.
+            stopped_elsewhere = delivery.stopped
             self._stop_delivery(sub_id)
             buffer.close()
-            self._run(delete_quietly_flow(self._ctx, server_id))
+            if not stopped_elsewhere:
+                self._run(delete_quietly_flow(self._ctx, server_id))
 
         stream = SubscriptionStream(
             subscription_model(self._ctx, sub_id, delivery), buffer, delivery, close
@@ -621,12 +626,15 @@ class Client(BaseClient):
     def _runtime(self) -> _Runtime:
         return self._machinery.get()
 
-    def _start_delivery(self, sub_id: str, settings: DeliverySettings, sink: Sink) -> Delivery:
+    def _start_delivery(
+        self, sub_id: str, settings: DeliverySettings, sink: Sink, *, owns_sink: bool = False
+    ) -> Delivery:
         runtime = self._runtime()
+        start = start_delivery(
+            self._ctx, sub_id, settings, sink, self._start_timeout(), owns_sink=owns_sink
+        )
         try:
-            return runtime.loop.call(
-                start_delivery(self._ctx, sub_id, settings, sink, self._start_timeout())
-            )
+            return runtime.loop.call(start)
         except BaseException:
             self._machinery.release_if_idle(self._ctx)
             raise

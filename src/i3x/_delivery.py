@@ -129,6 +129,7 @@ class Delivery:
         user_id: str,
         settings: DeliverySettings,
         sink: Sink,
+        owns_sink: bool = False,
     ) -> None:
         self._ctx = ctx
         self._driver = driver
@@ -136,6 +137,10 @@ class Delivery:
         self.server_id: str = user_id
         self.settings: DeliverySettings = settings
         self.sink: Sink = sink
+        self.owns_sink = owns_sink
+        """The sink is its consumer's own (a pull form): closed when delivery ends, for
+        whatever reason, so that a reader waiting on it sees the end instead of waiting
+        forever. A shared sink (the callbacks') serves other deliveries and stays open."""
         self.mode: Literal["stream", "sync"] = "sync"
         self.streaming: bool = False
         self.stopped: bool = False
@@ -251,6 +256,8 @@ class Delivery:
         finally:
             self.streaming = False
             self.started.set()
+            if self.owns_sink:
+                self.sink.close()
 
     async def _notify(self, notice: SubscriptionError) -> None:
         notice = replace_subscription_id(notice, self.user_id)
@@ -542,7 +549,13 @@ class Delivery:
 
 
 async def start_delivery(
-    ctx: Context, sub_id: str, settings: DeliverySettings, sink: Sink, start_timeout: float
+    ctx: Context,
+    sub_id: str,
+    settings: DeliverySettings,
+    sink: Sink,
+    start_timeout: float,
+    *,
+    owns_sink: bool = False,
 ) -> Delivery:
     """Start delivering a subscription and wait (a bounded time) until it is live.
 
@@ -551,7 +564,12 @@ async def start_delivery(
             client cannot re-create it).
     """
     delivery = Delivery(
-        ctx, AsyncDriver(ctx.config, keepalive=True), user_id=sub_id, settings=settings, sink=sink
+        ctx,
+        AsyncDriver(ctx.config, keepalive=True),
+        user_id=sub_id,
+        settings=settings,
+        sink=sink,
+        owns_sink=owns_sink,
     )
     with ctx.state.lock:
         ctx.state.deliveries[sub_id] = delivery

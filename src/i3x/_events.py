@@ -177,6 +177,10 @@ class Sink(Protocol):
         """Changes of `owner` put in and not yet taken out."""
         ...
 
+    def close(self) -> None:
+        """No more units: the reader gets what is left, then the end."""
+        ...
+
 
 def parse_stream_event(data: str | bytes, subscription_id: str) -> list[ValueChange]:
     """The changes in one SSE event's data: a JSON array of updates (or one update).

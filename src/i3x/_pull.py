@@ -69,7 +69,8 @@ class SubscriptionStream(_PullForm):
     delivered, notices ([`UpdatesLostError`][i3x.UpdatesLostError] for a gap,
     [`SubscriptionLostError`][i3x.SubscriptionLostError] after a re-creation,
     [`StreamError`][i3x.StreamError] after a reconnect). Iteration ends when the
-    subscription is closed.
+    subscription is closed, when the client disconnects, and when delivery ends by
+    itself (after the notice that says why); what arrived before is still yielded.
     """
 
     def __init__(

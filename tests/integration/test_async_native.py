@@ -213,3 +213,30 @@ async def test_sync_mode_fetches_more_only_once_the_callbacks_took_the_answer(
         await asyncio.to_thread(i3x_server.requests.wait_for, 2, path=sync_path)
         assert i3x_server.requests.filter(path=sync_path)[1].json["lastSequenceNumber"] == 5
     assert got == [0.0, 1.0, 2.0, 3.0, 4.0]
+
+
+@pytest.mark.parametrize("mode", ["stream", "sync"])
+async def test_pull_form_ends_when_the_client_disconnects(
+    i3x_server: DemoServer, mode: i3x.Mode
+) -> None:
+    # One task waits for the next change with no timeout; another disconnects.
+    client = i3x.AsyncClient(i3x_server.url)
+    got: list[object] = []
+    inside, first = asyncio.Event(), asyncio.Event()
+
+    async def consume() -> None:
+        async with client.subscription(["pt-304"], mode=mode) as changes:
+            inside.set()
+            async for event in changes:
+                got.append(event)
+                first.set()
+
+    consumer = asyncio.create_task(consume())
+    await asyncio.wait_for(inside.wait(), 10)
+    i3x_server.set_value("pt-304", 5.0)
+    await asyncio.wait_for(first.wait(), 10)
+    await client.disconnect()
+    await asyncio.wait_for(consumer, 10)  # times out if the pull form still waits
+    assert [e.value for e in got if isinstance(e, i3x.ValueChange)] == [5.0]
+    assert not client.is_connected  # leaving the block did not connect again
+    assert len(i3x_server.subscription_ids()) == 1  # left on the server, as disconnect() does

@@ -476,3 +476,33 @@ def test_a_failed_subscribe_leaves_no_thread(i3x_server: DemoServer) -> None:
         with pytest.raises(i3x.SubscriptionError):
             client.start_stream("no-such-sub")
         assert set(threading.enumerate()) <= before
+
+
+@pytest.mark.parametrize("mode", ["stream", "sync"])
+def test_pull_form_ends_when_the_client_disconnects(i3x_server: DemoServer, mode: i3x.Mode) -> None:
+    # A loop waiting for the next change, with no timeout, in one thread; the
+    # application disconnects from another. The loop must end, not wait forever.
+    client = i3x.Client(i3x_server.url)
+    got: list[object] = []
+    inside, first, ended = threading.Event(), threading.Event(), threading.Event()
+
+    def consume() -> None:
+        with client.subscription(["pt-304"], mode=mode) as changes:
+            inside.set()
+            for event in changes:
+                got.append(event)
+                first.set()
+        ended.set()
+
+    consumer = threading.Thread(target=consume, daemon=True)
+    consumer.start()
+    assert inside.wait(10)
+    i3x_server.set_value("pt-304", 5.0)
+    assert first.wait(10)
+    client.disconnect()
+    assert ended.wait(10), "the pull form still waits after disconnect()"
+    consumer.join(10)
+    assert [e.value for e in got if isinstance(e, i3x.ValueChange)] == [5.0]
+    assert not client.is_connected  # leaving the block did not connect again
+    # disconnect() leaves subscriptions on the server (a later client may sync them).
+    assert len(i3x_server.subscription_ids()) == 1
