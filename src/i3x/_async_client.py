@@ -146,14 +146,13 @@ class AsyncClient(BaseClient):
 
         `aclose()` and `close()` are the same coroutine, for code that expects those names.
         """
-        state = self._ctx.state
-        with state.lock:
-            deliveries = dict(state.deliveries)
-        for key in deliveries:
+        with self._ctx.state.lock:
+            keys = list(self._ctx.state.deliveries)
+        for key in keys:
             await self._stop_delivery(key)
         await self._machinery.stop()
         quiet = self._quiet_context()
-        for flow in final_ack_flows(quiet, deliveries.values()):
+        for flow in final_ack_flows(quiet):
             try:
                 await self._driver.drive(flow, quiet)
             except I3XError as exc:  # the server sends those updates again: nothing is lost

@@ -168,14 +168,11 @@ class Client(BaseClient):
         client with the same `client_id` can still sync what they queued.
         `close()` is the same method, for code that expects that name.
         """
-        state = self._ctx.state
-        with state.lock:
-            deliveries = list(state.deliveries.values())
         runtime = self._machinery.take()
         if runtime is not None:
             runtime.stop(self._ctx)
         quiet = self._quiet_context()
-        for flow in final_ack_flows(quiet, deliveries):
+        for flow in final_ack_flows(quiet):
             try:
                 self._driver.drive(flow, quiet)
             except I3XError as exc:  # the server sends those updates again: nothing is lost

@@ -46,14 +46,18 @@ class Acknowledgements:
     `sync_subscription()` the newest it returned (that reached the caller), for a
     delivery the newest its consumer took. `sent` is the one the server last received.
     A delivery that stops hands its position to a later plain sync (and the reverse),
-    and at `disconnect()` a sync-mode delivery's unsent acknowledgement is sent.
-    Keyed by the id the server knows the subscription by.
+    and at `disconnect()` what a delivery's consumer took and no sync acknowledged yet
+    is acknowledged (`owed`), whether the delivery still runs or was stopped. What a
+    plain sync returned is not: returned is not processed, and a caller that failed on
+    it gets it again. Keyed by the id the server knows the subscription by.
     """
 
     def __init__(self, lock: threading.RLock) -> None:
         self._lock = lock
         self._next: dict[str, int] = {}
         self._sent: dict[str, int | None] = {}
+        self._consumed: set[str] = set()
+        """Subscriptions whose `next` a delivery's consumer set (it took those updates)."""
 
     def next(self, subscription_id: str) -> int | None:
         """What the next sync of this subscription acknowledges (`None`: nothing)."""
@@ -66,6 +70,7 @@ class Acknowledgements:
         `None` or a negative number (after `-1` cleared the queue) acknowledges nothing.
         """
         with self._lock:
+            self._consumed.discard(subscription_id)
             if seq is None or seq < 0:
                 self._next.pop(subscription_id, None)
             else:
@@ -78,6 +83,7 @@ class Acknowledgements:
             if current is not None and seq <= current:
                 return False
             self._next[subscription_id] = seq
+            self._consumed.add(subscription_id)
             return True
 
     def sent(self, subscription_id: str, seq: int | None) -> None:
@@ -91,11 +97,18 @@ class Acknowledgements:
             seq = self._next.get(subscription_id)
             return None if seq is None or seq == self._sent.get(subscription_id) else seq
 
+    def owed(self) -> dict[str, int]:
+        """What deliveries' consumers took and no sync acknowledged yet, by subscription."""
+        with self._lock:
+            owed = {sid: self.unsent(sid) for sid in self._consumed}
+        return {sid: seq for sid, seq in owed.items() if seq is not None}
+
     def forget(self, subscription_id: str) -> None:
         """The subscription is gone (deleted, or re-created under another id)."""
         with self._lock:
             self._next.pop(subscription_id, None)
             self._sent.pop(subscription_id, None)
+            self._consumed.discard(subscription_id)
 
 
 class LiveDelivery(Protocol):

@@ -397,18 +397,14 @@ def _check_not_delivered(ctx: Context, subscription_id: str) -> None:
         )
 
 
-def final_ack_flows(ctx: Context, deliveries: Iterable[LiveDelivery]) -> list[Flow[SyncResult]]:
-    """Syncs that tell the server what stopped sync-mode deliveries handed out since their
-    last sync, so that a later client with the same `client_id` resumes exactly there.
+def final_ack_flows(ctx: Context) -> list[Flow[SyncResult]]:
+    """Syncs that tell the server what deliveries handed out since their last sync (those
+    still running, and those stopped with `stop_stream()`), so that a later client with
+    the same `client_id` resumes exactly there.
 
     Their answers are dropped: what they return was not delivered and stays queued.
     """
-    flows: list[Flow[SyncResult]] = []
-    for delivery in deliveries:
-        seq = ctx.state.acks.unsent(delivery.server_id)
-        if delivery.mode == "sync" and seq is not None:
-            flows.append(sync_flow(ctx, delivery.server_id, seq))
-    return flows
+    return [sync_flow(ctx, sid, seq) for sid, seq in ctx.state.acks.owed().items()]
 
 
 def _gap(

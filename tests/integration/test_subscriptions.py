@@ -453,6 +453,46 @@ def test_disconnect_in_the_middle_of_an_answer_is_prompt_and_acknowledges_what_w
     assert seen == delivered  # nothing was called after disconnect() returned
 
 
+def test_disconnect_after_stop_stream_acknowledges_what_the_callbacks_took(
+    i3x_server: DemoServer,
+) -> None:
+    seen: list[int] = []
+    tenth = threading.Event()
+    client = i3x.Client(i3x_server.url, client_id="resumer")
+    sub_id = _one_big_answer(client, i3x_server, 100)
+
+    def on_change(c: i3x.Client, change: i3x.ValueChange) -> None:
+        seen.append(change.value)
+        if len(seen) == 10:
+            c.stop_stream(sub_id)
+            tenth.set()
+
+    client.on_value_change = on_change
+    client.start_stream(sub_id, mode="sync")
+    assert tenth.wait(10)
+    client.stop_stream(sub_id)
+    client.disconnect()  # no sync in between: disconnect() owes the server the ten
+    assert seen == list(range(10))
+
+    with i3x.Client(i3x_server.url, client_id="resumer") as again:
+        rest = again.sync_subscription(sub_id)
+        assert [u.value for u in rest.updates] == list(range(10, 100))
+
+
+def test_disconnect_does_not_acknowledge_what_a_plain_sync_returned(
+    i3x_server: DemoServer,
+) -> None:
+    # Returned is not processed: a caller that failed on the answer gets it again.
+    client = i3x.Client(i3x_server.url, client_id="resumer")
+    sub_id = _one_big_answer(client, i3x_server, 5)
+    first = client.sync_subscription(sub_id)
+    assert [u.value for u in first.updates] == list(range(5))
+    client.disconnect()
+    with i3x.Client(i3x_server.url, client_id="resumer") as again:
+        rest = again.sync_subscription(sub_id)
+        assert [u.value for u in rest.updates] == list(range(5))
+
+
 @pytest.mark.parametrize("mode", ["stream", "sync"])
 def test_start_stream_on_an_unknown_subscription_raises(
     client: i3x.Client, i3x_server: DemoServer, recorder: Recorder, mode: i3x.Mode
