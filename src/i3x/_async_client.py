@@ -149,10 +149,12 @@ class AsyncClient(BaseClient):
         with self._ctx.state.lock:
             keys = list(self._ctx.state.deliveries)
         for key in keys:
-            await self._stop_delivery(key)
+            await self._stop_delivery(key, leave=True)
         await self._machinery.stop()
         quiet = self._quiet_context()
-        for flow in final_ack_flows(quiet):
+        # Not connected (a second disconnect): what is owed waits for a connected one.
+        owed = final_ack_flows(quiet) if self._ctx.state.api_root is not None else []
+        for flow in owed:
             try:
                 await self._driver.drive(flow, quiet)
             except I3XError as exc:  # the server sends those updates again: nothing is lost
@@ -479,12 +481,11 @@ class AsyncClient(BaseClient):
                 return
             closed = True
             server_id = delivery.server_id
-            # Stopped already: by disconnect(), which leaves every subscription on the
-            # server (and deleting it would connect again), or by the caller.
-            stopped_elsewhere = delivery.stopped
             await self._stop_delivery(sub_id)
             buffer.close()
-            if not stopped_elsewhere:
+            # disconnect() leaves every subscription on the server (and deleting this
+            # one would connect again).
+            if not delivery.left_on_server:
                 await self._run(delete_quietly_flow(self._ctx, server_id))
 
         model = subscription_model(self._ctx, sub_id, delivery)
@@ -503,10 +504,10 @@ class AsyncClient(BaseClient):
 
     # --------------------------------------------------------- delivery plumbing
 
-    async def _stop_delivery(self, key: str) -> None:
+    async def _stop_delivery(self, key: str, *, leave: bool = False) -> None:
         """Stop a subscription's delivery, so that none of its callbacks runs after this
         returns; one that ended with its loop is only forgotten."""
-        await stop_delivery(self._ctx, key)
+        await stop_delivery(self._ctx, key, leave=leave)
         await self._machinery.wait_idle()
 
     async def _start_delivery(

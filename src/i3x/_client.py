@@ -172,7 +172,9 @@ class Client(BaseClient):
         if runtime is not None:
             runtime.stop(self._ctx)
         quiet = self._quiet_context()
-        for flow in final_ack_flows(quiet):
+        # Not connected (a second disconnect): what is owed waits for a connected one.
+        owed = final_ack_flows(quiet) if self._ctx.state.api_root is not None else []
+        for flow in owed:
             try:
                 self._driver.drive(flow, quiet)
             except I3XError as exc:  # the server sends those updates again: nothing is lost
@@ -587,7 +589,7 @@ class Client(BaseClient):
 
         Arguments as for [`subscribe()`][i3x.Client.subscribe]; `buffer_size` bounds what is held
         between the network and your loop. The subscription is deleted when the
-        block ends. Iteration also ends when the client disconnects (from any thread);
+        block ends. Iteration also ends when the client disconnects (from another thread);
         the subscription then stays on the server, as `disconnect()` leaves them all.
         """
         settings = DeliverySettings(mode, poll_interval, resync, stream_idle_timeout)
@@ -602,12 +604,11 @@ class Client(BaseClient):
                 return
             closed.set()
             server_id = delivery.server_id
-            # Stopped already: by disconnect(), which leaves every subscription on the
-            # server (and deleting it would connect again), or by the caller.
-            stopped_elsewhere = delivery.stopped
             self._stop_delivery(sub_id)
             buffer.close()
-            if not stopped_elsewhere:
+            # disconnect() leaves every subscription on the server (and deleting this
+            # one would connect again).
+            if not delivery.left_on_server:
                 self._run(delete_quietly_flow(self._ctx, server_id))
 
         stream = SubscriptionStream(
@@ -656,7 +657,7 @@ class _Runtime:
             keys = list(ctx.state.deliveries)
         for key in keys:
             try:
-                self.loop.call(stop_delivery(ctx, key), STOP_TIMEOUT)
+                self.loop.call(stop_delivery(ctx, key, leave=True), STOP_TIMEOUT)
             except (concurrent.futures.TimeoutError, RuntimeError):
                 logger.warning("subscription %s did not stop in time", key)
         self.dispatcher.stop()

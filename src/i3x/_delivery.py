@@ -144,6 +144,9 @@ class Delivery:
         self.mode: Literal["stream", "sync"] = "sync"
         self.streaming: bool = False
         self.stopped: bool = False
+        self.left_on_server: bool = False
+        """Stopped by `disconnect()`, which leaves subscriptions on the server: a pull
+        form's end must not delete it (nor connect again to do so)."""
         self.epoch: int = 0
         """Which incarnation of the server-side subscription this is (see `Delivered`)."""
         self.started: asyncio.Event = asyncio.Event()
@@ -190,8 +193,12 @@ class Delivery:
         """Changes put into the sink that the consumer has not taken yet."""
         return self.sink.pending(self)
 
-    async def stop(self) -> None:
-        """Stop delivering (promptly: the task is cancelled where it waits)."""
+    async def stop(self, *, leave: bool = False) -> None:
+        """Stop delivering (promptly: the task is cancelled where it waits).
+
+        `leave`: `disconnect()` stops it, and the subscription stays on the server.
+        """
+        self.left_on_server = leave
         self.stopped = True
         task, self._task = self._task, None
         # A task of an event loop that has ended (AsyncClient across asyncio.run() calls)
@@ -587,11 +594,14 @@ async def start_delivery(
     return delivery
 
 
-async def stop_delivery(ctx: Context, key: str) -> None:
-    """Stop delivering a subscription, by the id the user holds or the server's."""
+async def stop_delivery(ctx: Context, key: str, *, leave: bool = False) -> None:
+    """Stop delivering a subscription, by the id the user holds or the server's.
+
+    `leave`: `disconnect()` stops it, and the subscription stays on the server.
+    """
     delivery = ctx.state.delivery_for(key)
     if delivery is None:
         return
     with ctx.state.lock:
         ctx.state.deliveries.pop(delivery.user_id, None)
-    await delivery.stop()
+    await delivery.stop(leave=leave)

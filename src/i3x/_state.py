@@ -147,8 +147,11 @@ class LiveDelivery(Protocol):
         """Whether it ran on an event loop other than the running one (which ended it)."""
         ...
 
-    async def stop(self) -> None:
-        """Stop delivering; no callback of it runs once the dispatcher is idle."""
+    async def stop(self, *, leave: bool = False) -> None:
+        """Stop delivering; no callback of it runs once the dispatcher is idle.
+
+        `leave`: `disconnect()` stops it, and the subscription stays on the server.
+        """
         ...
 
 

@@ -240,3 +240,12 @@ async def test_pull_form_ends_when_the_client_disconnects(
     assert [e.value for e in got if isinstance(e, i3x.ValueChange)] == [5.0]
     assert not client.is_connected  # leaving the block did not connect again
     assert len(i3x_server.subscription_ids()) == 1  # left on the server, as disconnect() does
+
+
+async def test_the_block_end_deletes_the_subscription_after_the_users_own_stop_stream(
+    i3x_server: DemoServer,
+) -> None:
+    async with i3x.AsyncClient(i3x_server.url) as client:
+        async with client.subscription(["pt-304"], mode="sync") as changes:
+            await client.stop_stream(changes.subscription_id)
+        assert i3x_server.subscription_ids() == []  # only disconnect() leaves it there

@@ -453,6 +453,58 @@ def test_disconnect_in_the_middle_of_an_answer_is_prompt_and_acknowledges_what_w
     assert seen == delivered  # nothing was called after disconnect() returned
 
 
+def test_the_block_end_deletes_the_subscription_after_the_users_own_stop_stream(
+    i3x_server: DemoServer,
+) -> None:
+    with i3x.Client(i3x_server.url) as client:
+        with client.subscription(["pt-304"], mode="sync") as changes:
+            client.stop_stream(changes.subscription_id)
+        assert i3x_server.subscription_ids() == []  # only disconnect() leaves it there
+
+
+def test_a_pull_form_that_outlives_disconnect_leaves_the_client_closable(
+    i3x_server: DemoServer,
+) -> None:
+    # The reader finishes the event it holds after another thread disconnected: what it
+    # took is owed to the server, and the `with` block's own disconnect() must not fail.
+    inside, holding, go, done = (threading.Event() for _ in range(4))
+    with i3x.Client(i3x_server.url) as client:
+
+        def read() -> None:
+            with client.subscription(["pt-304"], mode="sync") as changes:
+                inside.set()
+                for _ in changes:
+                    holding.set()
+                    assert go.wait(10)
+            done.set()
+
+        threading.Thread(target=read, daemon=True).start()
+        assert inside.wait(10)
+        i3x_server.set_value("pt-304", 5.0)
+        assert holding.wait(10)
+        client.disconnect()
+        go.set()
+        assert done.wait(10)
+    assert not client.is_connected
+
+
+def test_a_failed_final_acknowledgement_leaves_the_client_closable(
+    i3x_server: DemoServer,
+) -> None:
+    client = i3x.Client(i3x_server.url, client_id="resumer")
+    sub_id = _one_big_answer(client, i3x_server, 3)
+    took = threading.Event()
+    client.on_value_change = lambda c, change: took.set() if change.value == 2 else None
+    client.start_stream(sub_id, mode="sync")
+    assert took.wait(10)
+    client.stop_stream(sub_id)
+    i3x_server.faults.fail_next(1, status=503, path="/v1/subscriptions/sync")
+    client.disconnect()  # the final acknowledgement fails: the server sends those again
+    client.disconnect()  # not connected: nothing is sent, nothing raised
+    with i3x.Client(i3x_server.url, client_id="resumer") as again:
+        assert [u.value for u in again.sync_subscription(sub_id).updates] == [0, 1, 2]
+
+
 def test_disconnect_after_stop_stream_acknowledges_what_the_callbacks_took(
     i3x_server: DemoServer,
 ) -> None:
