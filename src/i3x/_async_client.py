@@ -146,22 +146,24 @@ class AsyncClient(BaseClient):
 
         `aclose()` and `close()` are the same coroutine, for code that expects those names.
         """
-        with self._ctx.state.lock:
-            keys = list(self._ctx.state.deliveries)
-        for key in keys:
-            await self._stop_delivery(key, leave=True)
-        await self._machinery.stop()
-        quiet = self._quiet_context()
-        # Not connected (a second disconnect): what is owed waits for a connected one.
-        owed = final_ack_flows(quiet) if self._ctx.state.api_root is not None else []
-        for flow in owed:
-            try:
-                await self._driver.drive(flow, quiet)
-            except I3XError as exc:  # the server sends those updates again: nothing is lost
-                logger.info("could not acknowledge delivered updates at disconnect: %s", exc)
-        await self._driver.close()
-        was_connected = self.is_connected
-        self._ctx.state.forget_connection()
+        state = self._ctx.state
+        with state.disconnecting():
+            with state.lock:
+                keys = list(state.deliveries)
+            for key in keys:
+                await self._stop_delivery(key, leave=True)
+            await self._machinery.stop()
+            quiet = self._quiet_context()
+            # Not connected (a second disconnect): what is owed waits for a connected one.
+            owed = final_ack_flows(quiet) if state.api_root is not None else []
+            for flow in owed:
+                try:
+                    await self._driver.drive(flow, quiet)
+                except I3XError as exc:  # the server sends those again: nothing is lost
+                    logger.info("could not acknowledge delivered updates at disconnect: %s", exc)
+            await self._driver.close()
+            was_connected = self.is_connected
+            state.forget_connection()
         callback = self.on_disconnect
         if callback is not None and was_connected:
             result = callback(self)
@@ -481,12 +483,18 @@ class AsyncClient(BaseClient):
                 return
             closed = True
             server_id = delivery.server_id
-            await self._stop_delivery(sub_id)
-            buffer.close()
-            # disconnect() leaves every subscription on the server (and deleting this
-            # one would connect again).
-            if not delivery.left_on_server:
-                await self._run(delete_quietly_flow(self._ctx, server_id))
+            state = self._ctx.state
+            try:
+                await self._stop_delivery(sub_id)
+                if not state.leaves_on_server(delivery):
+                    await self._run(delete_quietly_flow(self._ctx, server_id))
+            except I3XError:
+                # A disconnect() from another task closed the connection under us: it
+                # leaves the subscription on the server.
+                if not state.leaves_on_server(delivery):
+                    raise
+            finally:
+                buffer.close()
 
         model = subscription_model(self._ctx, sub_id, delivery)
         stream = AsyncSubscriptionStream(model, buffer, delivery, close)

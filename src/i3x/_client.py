@@ -168,20 +168,21 @@ class Client(BaseClient):
         client with the same `client_id` can still sync what they queued.
         `close()` is the same method, for code that expects that name.
         """
-        runtime = self._machinery.take()
-        if runtime is not None:
-            runtime.stop(self._ctx)
-        quiet = self._quiet_context()
-        # Not connected (a second disconnect): what is owed waits for a connected one.
-        owed = final_ack_flows(quiet) if self._ctx.state.api_root is not None else []
-        for flow in owed:
-            try:
-                self._driver.drive(flow, quiet)
-            except I3XError as exc:  # the server sends those updates again: nothing is lost
-                logger.info("could not acknowledge delivered updates at disconnect: %s", exc)
-        self._driver.close()
-        was_connected = self.is_connected
-        self._ctx.state.forget_connection()
+        with self._ctx.state.disconnecting():
+            runtime = self._machinery.take()
+            if runtime is not None:
+                runtime.stop(self._ctx)
+            quiet = self._quiet_context()
+            # Not connected (a second disconnect): what is owed waits for a connected one.
+            owed = final_ack_flows(quiet) if self._ctx.state.api_root is not None else []
+            for flow in owed:
+                try:
+                    self._driver.drive(flow, quiet)
+                except I3XError as exc:  # the server sends those again: nothing is lost
+                    logger.info("could not acknowledge delivered updates at disconnect: %s", exc)
+            self._driver.close()
+            was_connected = self.is_connected
+            self._ctx.state.forget_connection()
         callback = self.on_disconnect
         if callback is not None and was_connected:
             callback(self)
@@ -604,12 +605,18 @@ class Client(BaseClient):
                 return
             closed.set()
             server_id = delivery.server_id
-            self._stop_delivery(sub_id)
-            buffer.close()
-            # disconnect() leaves every subscription on the server (and deleting this
-            # one would connect again).
-            if not delivery.left_on_server:
-                self._run(delete_quietly_flow(self._ctx, server_id))
+            state = self._ctx.state
+            try:
+                self._stop_delivery(sub_id)
+                if not state.leaves_on_server(delivery):
+                    self._run(delete_quietly_flow(self._ctx, server_id))
+            except (I3XError, concurrent.futures.CancelledError, RuntimeError):
+                # A disconnect() from another thread closed the connection or the
+                # delivery's loop under us: it leaves the subscription on the server.
+                if not state.leaves_on_server(delivery):
+                    raise
+            finally:
+                buffer.close()
 
         stream = SubscriptionStream(
             subscription_model(self._ctx, sub_id, delivery), buffer, delivery, close

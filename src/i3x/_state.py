@@ -11,7 +11,8 @@ thread, the delivery loop's thread and the dispatcher's.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -135,6 +136,11 @@ class LiveDelivery(Protocol):
         ...
 
     @property
+    def left_on_server(self) -> bool:
+        """Whether `disconnect()` stopped it, leaving the subscription on the server."""
+        ...
+
+    @property
     def streaming(self) -> bool:
         """Whether a stream is open now."""
         ...
@@ -177,9 +183,32 @@ class ClientState:
     """Checked writes: each element's object type id, or why it cannot be checked."""
     type_checks: dict[str, SchemaCheck | Unchecked] = field(default_factory=dict)
     """Checked writes: each object type's compiled schema, or why it cannot be used."""
+    disconnects: int = 0
+    """`disconnect()` calls running now, in any thread or task."""
 
     def __post_init__(self) -> None:
         self.acks = Acknowledgements(self.lock)
+
+    @contextmanager
+    def disconnecting(self) -> Iterator[None]:
+        """Mark a running `disconnect()` (see `leaves_on_server`)."""
+        with self.lock:
+            self.disconnects += 1
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.disconnects -= 1
+
+    def leaves_on_server(self, delivery: LiveDelivery) -> bool:
+        """Whether a pull form's end leaves its subscription on the server.
+
+        So it does when `disconnect()` stopped the delivery, and when one runs or ran
+        meanwhile (another thread or task), which leaves every subscription there: a
+        delete then would fail on the closing connection, or connect again.
+        """
+        with self.lock:
+            return delivery.left_on_server or self.disconnects > 0 or self.api_root is None
 
     def delivery_for(self, key: str) -> LiveDelivery | None:
         """The live delivery of a subscription, by the id the user holds or the server's."""

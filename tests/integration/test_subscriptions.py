@@ -488,6 +488,36 @@ def test_a_pull_form_that_outlives_disconnect_leaves_the_client_closable(
     assert not client.is_connected
 
 
+def test_a_block_ending_while_another_thread_disconnects_raises_nothing(
+    i3x_server: DemoServer,
+) -> None:
+    # Both at once, ten times over (before the fix, seven in ten block ends raised
+    # ConnectionError on the closing connection): the block's end neither raises nor
+    # connects again.
+
+    def end_the_block(
+        client: i3x.Client, both: threading.Barrier, errors: list[BaseException]
+    ) -> None:
+        try:
+            with client.subscription(["pt-304"], mode="sync"):
+                both.wait()
+        except BaseException as exc:
+            errors.append(exc)
+
+    for attempt in range(10):
+        client = i3x.Client(i3x_server.url, client_id=f"racer-{attempt}")
+        both = threading.Barrier(2, timeout=10)
+        errors: list[BaseException] = []
+        reader = threading.Thread(target=end_the_block, args=(client, both, errors))
+        reader.start()
+        both.wait()
+        client.disconnect()
+        reader.join(10)
+        assert not reader.is_alive()
+        assert errors == []
+        assert not client.is_connected
+
+
 def test_a_failed_final_acknowledgement_leaves_the_client_closable(
     i3x_server: DemoServer,
 ) -> None:
