@@ -75,7 +75,7 @@ logger = logging.getLogger("i3x")
 _T = TypeVar("_T")
 
 
-class AsyncClient(BaseClient):
+class AsyncClient(BaseClient["AsyncClient"]):
     """An asyncio client for an i3X server: [`Client`][i3x.Client] with `await`.
 
     Usage:
@@ -103,6 +103,7 @@ class AsyncClient(BaseClient):
     """
 
     _transport_type = httpx.AsyncBaseTransport
+    _awaits_callbacks = True
     _driver: AsyncDriver
     _machinery: _Machinery
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import httpx
 from typing_extensions import Self
@@ -38,7 +38,7 @@ from ._constants import (
     DEFAULT_TIMEOUT,
 )
 from ._flows import Context
-from ._models import ServerInfo
+from ._models import ServerInfo, Subscription, ValueChange
 from ._profiles import ServerProfile
 from ._state import ClientState
 
@@ -46,8 +46,20 @@ __all__ = ["BaseClient"]
 
 Callback = Callable[..., Any]
 
+_C = TypeVar("_C", bound="BaseClient[Any]")
+"""The client class itself (`Client` or `AsyncClient`): what each callback gets first."""
 
-class BaseClient:
+
+def _is_coroutine_function(fn: object) -> bool:
+    """Whether calling `fn` makes a coroutine: an `async def`, or an object whose `__call__` is."""
+    import inspect  # only when a callback is set
+
+    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
+        getattr(fn, "__call__", None)  # noqa: B004 - callable objects, not callable()
+    )
+
+
+class BaseClient(Generic[_C]):
     """Construction, `with_options()` views, properties and callbacks of both clients.
 
     Holds no connection itself: each client adds a driver (`_driver`) and its delivery
@@ -55,6 +67,8 @@ class BaseClient:
     """
 
     _ctx: Context
+    _awaits_callbacks: ClassVar[bool] = False
+    """Whether the client awaits what a callback returns (AsyncClient)."""
     _transport_type: ClassVar[type[Any]] = object
     """What `transport=` must be: an `httpx.BaseTransport` or an `httpx.AsyncBaseTransport`."""
 
@@ -215,51 +229,66 @@ class BaseClient:
         return self._ctx.state.callbacks.get(name)
 
     def _set_callback(self, name: str, fn: Callback | None) -> None:
+        if fn is not None and not callable(fn):
+            raise TypeError(f"{name} must be a function or None, not {type(fn).__name__}")
+        if fn is not None and not self._awaits_callbacks and _is_coroutine_function(fn):
+            # Its coroutine would be made and dropped unawaited: every call lost.
+            raise TypeError(
+                f"{name} is a coroutine function, and {type(self).__name__} calls callbacks "
+                "in a thread, where it cannot await them: use a plain function, or "
+                "i3x.AsyncClient, which awaits coroutine callbacks"
+            )
         self._ctx.state.callbacks[name] = fn
 
+    # Each callback gets the client first: typed with the client's own class (not
+    # Self, which pyright leaves unbound in a lambda), so that in a lambda or a
+    # function `client` is a `Client` or an `AsyncClient`, for the IDE and the checker.
+    # The result is ignored (an AsyncClient awaits it when it is awaitable).
+
     @property
-    def on_connect(self) -> Callback | None:
+    def on_connect(self) -> Callable[[_C], object] | None:
         """Called as `on_connect(client)` after a successful connection."""
         return self._callback("on_connect")
 
     @on_connect.setter
-    def on_connect(self, fn: Callback | None) -> None:
+    def on_connect(self, fn: Callable[[_C], object] | None) -> None:
         self._set_callback("on_connect", fn)
 
     @property
-    def on_disconnect(self) -> Callback | None:
+    def on_disconnect(self) -> Callable[[_C], object] | None:
         """Called as `on_disconnect(client)` after disconnection."""
         return self._callback("on_disconnect")
 
     @on_disconnect.setter
-    def on_disconnect(self, fn: Callback | None) -> None:
+    def on_disconnect(self, fn: Callable[[_C], object] | None) -> None:
         self._set_callback("on_disconnect", fn)
 
     @property
-    def on_value_change(self) -> Callback | None:
+    def on_value_change(self) -> Callable[[_C, ValueChange], object] | None:
         """Called as `on_value_change(client, change)` for each subscribed change."""
         return self._callback("on_value_change")
 
     @on_value_change.setter
-    def on_value_change(self, fn: Callback | None) -> None:
+    def on_value_change(self, fn: Callable[[_C, ValueChange], object] | None) -> None:
         self._set_callback("on_value_change", fn)
 
     @property
-    def on_subscribe(self) -> Callback | None:
+    def on_subscribe(self) -> Callable[[_C, Subscription], object] | None:
         """Called as `on_subscribe(client, subscription)` after `subscribe()`."""
         return self._callback("on_subscribe")
 
     @on_subscribe.setter
-    def on_subscribe(self, fn: Callback | None) -> None:
+    def on_subscribe(self, fn: Callable[[_C, Subscription], object] | None) -> None:
         self._set_callback("on_subscribe", fn)
 
     @property
-    def on_error(self) -> Callback | None:
-        """Called as `on_error(client, error)` for stream and subscription errors and gap notices."""
+    def on_error(self) -> Callable[[_C, Exception], object] | None:
+        """Called as `on_error(client, error)` for stream and subscription errors, gap
+        notices, and exceptions a callback raised."""
         return self._callback("on_error")
 
     @on_error.setter
-    def on_error(self, fn: Callback | None) -> None:
+    def on_error(self, fn: Callable[[_C, Exception], object] | None) -> None:
         self._set_callback("on_error", fn)
 
     # ---------------------------------------------------------------- shared plumbing

@@ -71,7 +71,7 @@ logger = logging.getLogger("i3x")
 _T = TypeVar("_T")
 
 
-class Client(BaseClient):
+class Client(BaseClient["Client"]):
     """A synchronous client for an i3X server.
 
     Usage:

@@ -9,6 +9,7 @@ types a user relies on; at run time it does nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -146,3 +147,37 @@ def test_code_written_for_the_reference_client_imports_and_types() -> None:
     assert_type(for_status(404), type[i3x.APIStatusError])
     assert issubclass(for_status(404), NotFoundError)
     assert Client is i3x.Client
+
+
+def test_callbacks_are_typed_with_the_clients_own_class() -> None:
+    # A lambda's parameters take their types from the callback's: the IDE completes
+    # `change.` and `client.`, and the checkers catch a typo (the ignore below is
+    # used, or mypy fails).
+    client = i3x.Client("http://127.0.0.1:9")
+    assert_type(client.on_connect, Callable[[i3x.Client], object] | None)
+    seen: list[tuple[i3x.Client, str]] = []
+    client.on_value_change = lambda c, change: seen.append((c, change.element_id))
+    client.on_error = lambda c, error: seen.append((c, str(error)))
+    client.on_subscribe = lambda c, sub: seen.append((c, sub.subscription_id))
+    client.on_connect = lambda c: seen.append((c, c.base_url))
+    client.on_disconnect = lambda c: c.on_value_change
+    change = i3x.ValueChange.model_validate(
+        {"subscriptionId": "s1", "elementId": "pt-304", "value": 1.0}
+    )
+    callback = client.on_value_change
+    assert callback is not None
+    callback(client, change)
+    assert seen == [(client, "pt-304")]
+    client.on_value_change = lambda c, change: change.elment_id  # type: ignore[attr-defined]
+
+    async_client = i3x.AsyncClient("http://127.0.0.1:9")
+    assert_type(
+        async_client.on_value_change,
+        Callable[[i3x.AsyncClient, i3x.ValueChange], object] | None,
+    )
+
+    async def on_change(c: i3x.AsyncClient, change: i3x.ValueChange) -> None:
+        assert c is async_client
+
+    async_client.on_value_change = on_change  # coroutine callbacks: AsyncClient awaits them
+    assert async_client.on_value_change is on_change
