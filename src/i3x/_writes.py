@@ -16,7 +16,9 @@ client's state, so that later writes cost the check alone.
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -82,11 +84,14 @@ def vqt_body(
     """
     value, quality, timestamp = vqt_parts(value, quality, timestamp, name)
     if isinstance(value, VQT):
-        body: dict[str, Any] = {"value": _wire_value(value.value), "quality": value.quality}
+        body: dict[str, Any] = {
+            "value": _wire_value(value.value, f"{name}.value"),
+            "quality": value.quality,
+        }
         if value.timestamp is not None:
             body["timestamp"] = check_time(value.timestamp, f"{name}.timestamp")
     else:
-        body = {"value": _wire_value(value)}
+        body = {"value": _wire_value(value, name)}
     if quality is not None:
         body["quality"] = check_id(quality, "quality")
     if timestamp is not None:
@@ -96,10 +101,42 @@ def vqt_body(
     return body
 
 
-def _wire_value(value: Any) -> Any:
+_PLAIN: tuple[type, ...] = (str, int, float, bool, type(None))
+
+
+def _wire_value(value: Any, name: str) -> Any:
+    """`value` as JSON will carry it, checked before anything is sent.
+
+    numpy's numbers and arrays (what pandas columns hold) become the Python numbers and
+    lists they stand for. Raises naming `name` for what JSON cannot carry: NaN and
+    infinity, and objects such as `Decimal` or `datetime` whose JSON form is a choice
+    (a number or a string?) only the caller can make.
+    """
     if isinstance(value, pydantic.BaseModel):
         return value.model_dump(mode="json", by_alias=True, exclude_none=True)
-    return value
+    if type(value) in _PLAIN and not (isinstance(value, float) and not math.isfinite(value)):
+        return value  # the common case: nothing to walk
+    try:
+        # One encoding checks the whole value (nested too) and makes numpy's plain.
+        return json.loads(json.dumps(value, allow_nan=False, default=_numpy_plain))
+    except ValueError:
+        raise ValueError(
+            f"{name} holds NaN or infinity, which JSON cannot carry: write None "
+            "(with a quality such as 'Bad') for a value that is not a number"
+        ) from None
+    except TypeError as exc:
+        raise TypeError(
+            f"{name} cannot be sent as JSON ({exc}): convert it to a number, string, "
+            "bool, None, list or dict first"
+        ) from None
+
+
+def _numpy_plain(value: Any) -> Any:
+    # numpy is never imported here: its scalars and arrays are known by their methods.
+    # Arrays, and scalars too (a scalar's `tolist()` is the number).
+    if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 # ------------------------------------------------------------------ checked writes

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 
 import httpx
+import numpy as np
 import pytest
 import respx
 
@@ -156,6 +158,41 @@ def test_update_value_with_quality_and_timestamp_arguments(
         "value": 2,
         "timestamp": "2026-03-01T12:00:00.500000Z",
     }
+
+
+def test_numpy_numbers_and_arrays_are_written_as_plain_json(
+    client: i3x.Client, respx_mock: respx.MockRouter
+) -> None:
+    # What pandas columns hold: int64 is no int, so JSON encoding would refuse it.
+    route = respx_mock.put("/objects/value").respond(json=bulk(item("a"), item("b")))
+    client.update_values(
+        {"a": np.int64(3), "b": {"levels": np.array([1.5, 2.5]), "on": np.bool_(True)}}
+    )
+    assert sent_json(route) == {
+        "updates": [
+            {"elementId": "a", "value": {"value": 3}},
+            {"elementId": "b", "value": {"value": {"levels": [1.5, 2.5], "on": True}}},
+        ]
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "error", "said"),
+    [
+        (float("nan"), ValueError, "NaN or infinity"),
+        ({"temperature": float("inf")}, ValueError, "NaN or infinity"),
+        (Decimal("72.5"), TypeError, "cannot be sent as JSON .Decimal is not JSON"),
+        (datetime(2026, 3, 1, tzinfo=UTC), TypeError, "cannot be sent as JSON .datetime"),
+    ],
+)
+def test_a_value_json_cannot_carry_is_refused_before_any_request_naming_the_element(
+    client: i3x.Client, respx_mock: respx.MockRouter, value: object, error: type, said: str
+) -> None:
+    with pytest.raises(error, match=rf"^updates\['b'\] .*{said}"):
+        client.update_values({"a": 1.0, "b": value})
+    with pytest.raises(error, match=rf"^value .*{said}"):
+        client.update_value("b", value)
+    assert [c.request.method for c in respx_mock.calls if c.request.method != "GET"] == []
 
 
 def test_update_value_item_failure_raises_its_own_error(
