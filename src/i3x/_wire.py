@@ -377,10 +377,19 @@ def _client_cert_hint(exc: Exception, request: httpx.Request | None) -> str:
             f"{text}. The server requires a client certificate (mutual TLS): pass "
             "cert=('client.pem', 'client.key')"
         )
-    first_contact = (
-        request is not None and request.url.scheme == "https" and request.url.path.endswith("/info")
-    )
-    if first_contact and (isinstance(exc, httpx.ReadError) or _CLOSED_UNANSWERED in text):
+    first_contact = request is not None and request.url.path.endswith("/info")
+    unanswered = isinstance(exc, httpx.ReadError) or _CLOSED_UNANSWERED in text
+    if first_contact and request is not None and request.url.scheme == "http":
+        if unanswered or isinstance(exc, httpx.RemoteProtocolError):
+            # A TLS server takes a plain-HTTP request for a broken handshake: it closes
+            # the connection, or answers with a TLS alert that is no HTTP at all.
+            return (
+                f"{text.rstrip('.')}: the server gave no HTTP answer to the first request, "
+                "as a server that speaks TLS does to plain http://; try the URL with "
+                "https:// instead of http://"
+            )
+        return text
+    if first_contact and unanswered:
         return (
             f"{text.rstrip('.')}: the server closed the connection before answering. A "
             "server that requires a client certificate (mutual TLS) does so when none is "

@@ -83,6 +83,22 @@ def test_https_to_the_plain_http_demo_server_fails_at_once_with_a_hint(
     assert client_factory(i3x_server.url).connect().spec_version == "1.0"
 
 
+def test_http_to_the_tls_demo_server_fails_with_a_hint(
+    client_factory: Callable[..., i3x.Client],
+    i3x_server_factory: Callable[..., DemoServer],
+) -> None:
+    server = i3x_server_factory(tls=True)
+    url = server.url.replace("https://", "http://")
+    client = client_factory(url, max_retries=0)
+
+    with pytest.raises(i3x.ConnectionError) as caught:
+        client.connect()
+
+    assert "try the URL with https:// instead of http://" in str(caught.value)
+    assert caught.value.url == f"{url}/info"
+    assert not client.is_connected
+
+
 def test_a_plain_web_server_is_no_i3x_api(
     client_factory: Callable[..., i3x.Client], web_server: Callable[[dict[str, object]], str]
 ) -> None:
