@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
@@ -29,9 +30,17 @@ def test_unknown_id_is_5(plant: Cli) -> None:
     assert "404" in line
 
 
-def test_unknown_ids_in_a_bulk_read_are_5(plant: Cli) -> None:
-    line = _failed(plant("get", "nope-1", "pt-304", "nope-2"), 5)
+def test_unknown_ids_in_a_bulk_read_are_5_and_what_was_read_is_shown(plant: Cli) -> None:
+    out = plant("get", "nope-1", "pt-304", "nope-2")
+    assert out.exit_code == 5, out.stderr
+    (line,) = out.stderr.splitlines()
+    assert line.startswith("error: ")
     assert "2 of 3" in line
+    assert "pt-304" in out.stdout
+    assert "nope" not in out.stdout
+    out = plant("--json", "get", "nope-1", "pt-304")
+    assert out.exit_code == 5
+    assert [v["elementId"] for v in json.loads(out.stdout)] == ["pt-304"]
 
 
 def test_bad_value_is_6(plant: Cli) -> None:

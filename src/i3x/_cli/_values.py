@@ -46,17 +46,24 @@ def get(
     session = Session.of(ctx)
     with session.guard():
         client = session.client
+        failed: i3x.BulkError | None = None
         with session.out.busy("Reading values…"):
             if len(element_ids) == 1:
                 values = [client.get_value(element_ids[0], depth)]
             else:
-                values = list(client.get_values(element_ids, depth).values())
-            if session.out.json_mode:
-                session.out.json([v.to_dict() for v in values])
-                return
-            parents = parents_of(client, values)
-        rows = _render.value_rows(values, parents)
-        session.out.print(_render.values_table(rows))
+                try:
+                    values = list(client.get_values(element_ids, depth).values())
+                except i3x.BulkError as exc:
+                    # What was read is shown; the failures still end the command (exit code).
+                    values, failed = list(exc.results.values()), exc
+            nest = values and not session.out.json_mode
+            parents = parents_of(client, values) if nest else {}
+        if session.out.json_mode and values:
+            session.out.json([v.to_dict() for v in values])
+        elif values:
+            session.out.print(_render.values_table(_render.value_rows(values, parents)))
+        if failed is not None:
+            raise failed
 
 
 def parents_of(client: i3x.Client, values: Iterable[i3x.LastKnownValue]) -> dict[str, str | None]:
