@@ -209,6 +209,17 @@ def make_config(
         raise ValueError("pass credentials either in base_url or as auth=, not both")
     checked_token = _check_token(token)
     extra_headers = _check_headers(headers)
+    if checked_token is not None:
+        # One Authorization header is sent: which one would be a silent choice.
+        if checked_auth is not None or url_auth is not None:
+            raise ValueError(
+                "pass either token= (a bearer token) or auth= / credentials in base_url "
+                "(HTTP authentication), not both: only one Authorization header is sent"
+            )
+        if any(name.lower() == "authorization" for name in extra_headers):
+            raise ValueError(
+                "pass either token= or an Authorization header in headers=, not both"
+            )
     all_headers: dict[str, str | bytes] = {
         "User-Agent": f"i3x-python/{__version__}",
         "Accept": "application/json",
@@ -357,6 +368,9 @@ def _check_token(token: object) -> str | None:
         return None
     if not isinstance(token, str):
         raise TypeError(f"token must be a str, not {type(token).__name__}")
+    if not token:
+        # An unset variable read as "" would otherwise send no credentials at all.
+        raise ValueError("token is empty: pass None for no token")
     if not token.isascii():
         raise ValueError("token contains non-ASCII characters; a bearer token is plain ASCII")
     if any(not ("\x21" <= c <= "\x7e") for c in token):

@@ -50,6 +50,27 @@ def test_token_with_non_ascii_characters_is_refused() -> None:
     assert SECRET not in _shown(caught.value)
 
 
+def test_an_empty_token_is_refused() -> None:
+    # An unset variable read as "" would otherwise send no credentials, silently.
+    with pytest.raises(ValueError, match="token is empty: pass None for no token"):
+        i3x.Client(API, token="")
+
+
+@pytest.mark.parametrize(
+    ("url", "options"),
+    [
+        (API, {"auth": ("operator", SECRET)}),
+        (API.replace("http://", f"http://operator:{SECRET}@"), {}),
+        (API, {"headers": {"authorization": f"Basic {SECRET}"}}),
+    ],
+)
+def test_a_token_with_other_credentials_is_refused(url: str, options: dict[str, object]) -> None:
+    # Only one Authorization header is sent: which one wins would be a silent choice.
+    with pytest.raises(ValueError, match=r"pass either token= .* not both") as caught:
+        i3x.Client(url, token=SECRET, **options)  # type: ignore[arg-type]
+    assert SECRET not in _shown(caught.value)
+
+
 def test_a_refused_token_sends_nothing_and_logs_nothing(
     listening: str, caplog: pytest.LogCaptureFixture
 ) -> None:

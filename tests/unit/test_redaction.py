@@ -13,6 +13,7 @@ import logging
 import ssl
 import sys
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -39,14 +40,17 @@ def _emit(caplog: pytest.LogCaptureFixture, logger: str, message: str, *args: ob
 
 
 @pytest.fixture
-def client() -> i3x.Client:
-    return i3x.Client(
+def client() -> Iterator[i3x.Client]:
+    # A client takes a bearer token or HTTP credentials, not both: a second client
+    # holds the token, alive while the test runs (its secrets are masked as long).
+    with_token = i3x.Client(API, token=TOKEN, verify=TLS)
+    yield i3x.Client(
         f"{API}?code={quote(KEY, safe='')}",
         auth=("operator", PASSWORD),
-        token=TOKEN,
         headers={"X-Site-Key": HEADER, "Accept-Language": "en-GB,en"},
         verify=TLS,
     )
+    del with_token
 
 
 @pytest.mark.parametrize(
