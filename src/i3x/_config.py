@@ -217,9 +217,7 @@ def make_config(
                 "(HTTP authentication), not both: only one Authorization header is sent"
             )
         if any(name.lower() == "authorization" for name in extra_headers):
-            raise ValueError(
-                "pass either token= or an Authorization header in headers=, not both"
-            )
+            raise ValueError("pass either token= or an Authorization header in headers=, not both")
     all_headers: dict[str, str | bytes] = {
         "User-Agent": f"i3x-python/{__version__}",
         "Accept": "application/json",

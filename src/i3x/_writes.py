@@ -296,6 +296,14 @@ def _bulk_writes_flow(
     return written
 
 
+def _path_segment(element_id: str) -> str:
+    """An element id as one segment of a URL path, percent-encoded."""
+    quoted = quote(element_id, safe="")
+    # "." and ".." are steps in a path (RFC 3986 dot segments): left as they are, URL
+    # libraries and servers resolve them away and the write goes to another route.
+    return quoted.replace(".", "%2E") if quoted in (".", "..") else quoted
+
+
 def _learn_no_bulk_route(ctx: Context, profile: ServerProfile) -> ServerProfile:
     """Remember, for this client and its views, that the server has no bulk write."""
     learned = without_bulk_route(profile)
@@ -330,7 +338,7 @@ def _element_writes_flow(
 
         return Call(
             "PUT",
-            f"/objects/{quote(key, safe='')}/value",
+            f"/objects/{_path_segment(key)}/value",
             parse=parse,
             json=update_body(profile, vqt),
             idempotent=False,

@@ -379,6 +379,10 @@ def beta(respx_mock: respx.MockRouter) -> Iterator[i3x.Client]:
         ("sensor-001", "sensor-001"),
         ("Line 1/Pump [A]", "Line%201%2FPump%20%5BA%5D"),
         ("ns=2;s=Tank:Level", "ns%3D2%3Bs%3DTank%3ALevel"),
+        # Dot segments: sent as they are, URL libraries and servers resolve them away.
+        ("..", "%2E%2E"),
+        (".", "%2E"),
+        ("...", "..."),
     ],
 )
 def test_beta_update_value_puts_to_the_url_encoded_element(
