@@ -115,6 +115,16 @@ def test_namespace_limits_the_types(plant: Cli) -> None:
     assert list(module.MODELS) == ["site-type", "area-type", "production-line-type"]
 
 
+def test_a_namespace_without_types_is_an_error_that_lists_the_servers(plant: Cli) -> None:
+    # A mistyped URI would otherwise write an empty module and succeed.
+    out = plant("codegen", "--namespace", "https://isa.org/isa-95")
+    assert out.exit_code == 5
+    assert out.stdout == ""
+    (line,) = out.stderr.splitlines()
+    assert "no object types in namespace 'https://isa.org/isa-95' (the server has none)" in line
+    assert "https://isa.org/isa95" in line
+
+
 def test_a_type_it_cannot_express_is_a_note(
     i3x_server_factory: Callable[..., DemoServer],
 ) -> None:

@@ -59,6 +59,15 @@ def codegen(
     with session.guard():
         with session.out.busy("Reading object types…"):
             found = session.client.get_object_types(namespace)
+            known = [n.uri for n in session.client.get_namespaces()] if not found else []
+        if namespace is not None and not found:
+            # Most likely a mistyped URI: an empty module would hide it.
+            said = "the server has none" if namespace not in known else "it has no object types"
+            listed = ", ".join(known) if known else "none"
+            session.out.error(
+                f"no object types in namespace {namespace!r} ({said}); its namespaces: {listed}"
+            )
+            raise typer.Exit(ExitCode.NOT_FOUND)
         with session.out.busy(f"Writing models for {len(found)} object types…"):
             module = build(found, namespace_uri=namespace, source=session.client.base_url)
         for element_id, reason in module.fallbacks.items():
