@@ -38,6 +38,7 @@ __all__ = [
     "as_timeout",
     "check_validate_writes",
     "make_config",
+    "ssl_context",
 ]
 
 Auth = httpx.Auth | tuple[str, str] | Callable[[httpx.Request], httpx.Request]
@@ -229,7 +230,7 @@ def make_config(
         "auth": checked_auth if checked_auth is not None else url_auth,
         "headers": all_headers,
         "params": url_params,
-        "verify": _ssl_context(verify, cert),
+        "verify": ssl_context(verify, cert),
         "proxy": _check_proxy(proxy),
         "limits": _check_limits(limits),
         "timeout": timeout,
@@ -424,7 +425,8 @@ def _check_headers(headers: object) -> dict[str, str | bytes]:
     return checked
 
 
-def _ssl_context(verify: object, cert: object) -> bool | ssl.SSLContext:
+def ssl_context(verify: object, cert: object) -> bool | ssl.SSLContext:
+    """What `verify=` and `cert=` say, as httpx 0.28 takes it: a bool or an SSL context."""
     # httpx 0.28 deprecates CA bundle paths and `cert=`; an SSLContext says the same.
     if isinstance(verify, ssl.SSLContext):
         context = verify

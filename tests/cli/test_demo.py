@@ -287,4 +287,31 @@ def test_ca_and_insecure_work_against_a_tls_server(
     assert insecure.stderr == ""
     unknown = cli("--url", server.url, "--retries", "0", "get", "pt-304")
     assert unknown.exit_code == 3
-    assert "pass verify=" in unknown.stderr
+    # The SDK's advice, in the command line's options.
+    assert "pass --ca /path/to/ca.pem to trust its CA, or --insecure" in unknown.stderr
+    assert "verify=" not in unknown.stderr
+
+
+@pytest.mark.parametrize("verbose", [[], ["--verbose"]])
+def test_cert_and_key_work_against_a_server_that_requires_a_client_certificate(
+    cli: Cli, i3x_server_factory: Callable[..., DemoServer], verbose: list[str]
+) -> None:
+    server = i3x_server_factory(tls=True, require_client_cert=True)
+    server.set_value("pt-304", 3.25)
+    cert, key = server.client_cert
+    tls = ("--url", server.url, "--ca", server.ca_path, *verbose)
+    out = cli(*tls, "--cert", cert, "--key", key, "--json", "get", "pt-304")
+    assert out.exit_code == 0, out.stderr
+    assert out.json()[0]["data"][0]["value"] == 3.25
+    refused = cli(*tls, "--retries", "0", "get", "pt-304")
+    assert refused.exit_code == 3
+    # The error line (not the SDK's own log, shown by --verbose) in the options' terms.
+    (error,) = [line for line in refused.stderr.splitlines() if line.startswith("error:")]
+    assert "pass --cert client.pem --key client.key" in error
+    assert "cert=" not in error
+
+
+def test_key_needs_cert(cli: Cli) -> None:
+    out = cli("--key", __file__, "info")
+    assert out.exit_code == 2
+    assert "--key needs --cert" in out.stderr

@@ -23,6 +23,7 @@ _GLOBAL_OPTIONS: list[list[str]] = [
     ["--user", "alice", "--password", "s3cret"],
     ["--insecure"],
     ["--ca", __file__],
+    ["--cert", __file__, "--key", __file__],
     ["--timeout", "5"],
     ["--retries", "0"],
     ["--json"],
@@ -64,7 +65,7 @@ def test_after_the_command_parses_as_before_it(command: str, option: list[str]) 
 
 # Exclusive ones apart (--token and --user, --insecure and --ca), all at once.
 _TOGETHER = ["--url", "http://127.0.0.1:1", "--token", "t", "--ca", __file__, "--timeout", "5"]
-_TOGETHER += ["--retries", "0", "--json", "--verbose", "-v"]
+_TOGETHER += ["--cert", __file__, "--key", __file__, "--retries", "0", "--json", "--verbose", "-v"]
 
 
 @pytest.mark.parametrize("command", _COMMANDS)

@@ -114,6 +114,32 @@ def _global_options(  # noqa: PLR0917 - typer maps parameters to options
             rich_help_panel="Connection",
         ),
     ] = None,
+    cert: Annotated[
+        Path | None,
+        typer.Option(
+            "--cert",
+            metavar="PATH",
+            envvar="I3X_CERT",
+            help="Client certificate (PEM) for a server that requires one (mutual TLS); its key with --key, unless the file holds it.",
+            exists=True,
+            dir_okay=False,
+            show_default=False,
+            rich_help_panel="Connection",
+        ),
+    ] = None,
+    key: Annotated[
+        Path | None,
+        typer.Option(
+            "--key",
+            metavar="PATH",
+            envvar="I3X_KEY",
+            help="The private key (PEM) of --cert.",
+            exists=True,
+            dir_okay=False,
+            show_default=False,
+            rich_help_panel="Connection",
+        ),
+    ] = None,
     timeout: Annotated[
         float | None,
         typer.Option(
@@ -157,6 +183,8 @@ def _global_options(  # noqa: PLR0917 - typer maps parameters to options
         raise UsageProblem("--token and --user are exclusive: pick one way to authenticate")
     if insecure and ca is not None:
         raise UsageProblem("--insecure and --ca are exclusive")
+    if key is not None and cert is None:
+        raise UsageProblem("--key needs --cert")
     if password is not None and user is None:
         raise UsageProblem("--password needs --user")
     if user is not None and password is None:
@@ -170,6 +198,8 @@ def _global_options(  # noqa: PLR0917 - typer maps parameters to options
         password=password,
         insecure=insecure,
         ca=ca,
+        cert=cert,
+        key=key,
         timeout=timeout,
         retries=retries,
         json=json_output,

@@ -178,7 +178,11 @@ def _show_tls_files(session: Session, server: Any, require_client_cert: bool) ->
         session.out.line(f"client certificate:  {cert}")
         session.out.line(f"client key:          {key}")
         session.out.line(
-            f"try:  i3x.Client({server.url!r}, verify={server.ca_path!r}, cert=({cert!r}, {key!r}))"
+            f"try:  i3x --url {server.url} --ca {server.ca_path} --cert {cert} --key {key} "
+            "get pump-101-flow"
+        )
+        session.out.line(
+            f"  or: i3x.Client({server.url!r}, verify={server.ca_path!r}, cert=({cert!r}, {key!r}))"
         )
     else:
         session.out.line(f"try:  i3x --url {server.url} --ca {server.ca_path} get pump-101-flow")

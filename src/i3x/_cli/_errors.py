@@ -39,6 +39,7 @@ __all__ = [
     "SDK_ARGUMENTS",
     "UsageProblem",
     "exit_code_for",
+    "in_cli_hints",
     "in_cli_terms",
     "is_argument_check",
     "one_line",
@@ -132,6 +133,7 @@ SDK_ARGUMENTS: Final[Mapping[str, str]] = {
     "auth": "--user",
     "timeout": "--timeout",
     "verify": "--ca",
+    "cert": "--cert",
 }
 """The SDK's parameter names as the command line spells them (its options and arguments)."""
 
@@ -174,3 +176,19 @@ def in_cli_terms(message: str, names: Mapping[str, str] = SDK_ARGUMENTS) -> str:
         return option if index is None else f"{option} #{int(index) + 1}"
 
     return _NAME.sub(replace, message)
+
+
+_SDK_HINTS: Final = (
+    (
+        "pass verify='/path/to/ca.pem' to trust its CA, or verify=False for a test server only",
+        "pass --ca /path/to/ca.pem to trust its CA, or --insecure for a test server only",
+    ),
+    ("pass cert=('client.pem', 'client.key')", "pass --cert client.pem --key client.key"),
+)
+
+
+def in_cli_hints(message: str) -> str:
+    """An SDK error's advice in the command line's options (`--ca`, not `verify=`)."""
+    for sdk, cli in _SDK_HINTS:
+        message = message.replace(sdk, cli)
+    return message

@@ -20,6 +20,7 @@ from ._errors import (
     ExitCode,
     UsageProblem,
     exit_code_for,
+    in_cli_hints,
     in_cli_terms,
     is_argument_check,
     one_line,
@@ -44,6 +45,8 @@ class Settings:
     password: str | None = None
     insecure: bool = False
     ca: Path | None = None
+    cert: Path | None = None
+    key: Path | None = None
     timeout: float | None = None
     retries: int = 2
     json: bool = False
@@ -95,20 +98,28 @@ class Session:
         if s.timeout is not None:
             kwargs["timeout"] = s.timeout
         verify = self._verify()
+        cert = None if s.cert is None else (str(s.cert), str(s.key)) if s.key else str(s.cert)
         if s.verbose:
             # Imported here, as the client is: `i3x --help` needs neither httpx nor pydantic.
             import httpx
 
+            from i3x._config import ssl_context
+
             from ._transport import VerboseTransport
 
-            # A transport replaces httpx's own, and with it the verify setting: give it one.
+            # A transport replaces httpx's own, and with it the TLS settings: give it them.
             if isinstance(verify, str):
                 verify = _ca_context(verify)
+            try:
+                context = ssl_context(verify, cert)
+            except (TypeError, ValueError) as exc:
+                raise UsageProblem(in_cli_terms(one_line(exc)), self.command) from exc
             kwargs["transport"] = VerboseTransport(
-                httpx.HTTPTransport(verify=verify), self._verbose_line
+                httpx.HTTPTransport(verify=context), self._verbose_line
             )
         else:
             kwargs["verify"] = verify
+            kwargs["cert"] = cert
         try:
             with warnings.catch_warnings():
                 # --insecure says it already: Python's warning would add a source line.
@@ -171,7 +182,7 @@ class Session:
             self.out.note("interrupted")
             raise typer.Exit(ExitCode.INTERRUPTED) from None
         except i3x.I3XError as exc:
-            self._fail(one_line(exc), exit_code_for(exc))
+            self._fail(in_cli_hints(one_line(exc)), exit_code_for(exc))
         except OSError as exc:
             self._fail(one_line(exc), ExitCode.ERROR)
         except Exception as exc:
