@@ -136,6 +136,12 @@ class HttpSettings:
         return verify
 
     @property
+    def proxy(self) -> httpx.Proxy | None:
+        """The proxy, if any (its URL without credentials: httpx keeps them apart)."""
+        proxy: httpx.Proxy | None = self._kwargs["proxy"]
+        return proxy
+
+    @property
     def limits(self) -> httpx.Limits:
         """The connection pool's limits."""
         limits: httpx.Limits = self._kwargs["limits"]

@@ -296,7 +296,9 @@ class Delivery:
             return exc
         if isinstance(exc, httpx.HTTPError | OSError):
             exc = map_transport_error(
-                exc if isinstance(exc, Exception) else Exception(str(exc)), None
+                exc if isinstance(exc, Exception) else Exception(str(exc)),
+                None,
+                self._ctx.config.http.proxy,
             )
         what = "stream" if self.mode == "stream" else "sync"
         notice = StreamError(f"{what} failed: {exc}; retrying", subscription_id=self.user_id)

@@ -107,7 +107,7 @@ class SyncDriver:
             try:
                 response = http.send(request)
             except (httpx.HTTPError, OSError, ssl.SSLError) as exc:
-                raise map_transport_error(exc, request)  # noqa: B904 (it sets its cause)
+                raise map_transport_error(exc, request, self._config.http.proxy)  # noqa: B904
             _log_sent(request, response)
             return raise_if_retryable(response)
 
@@ -285,7 +285,7 @@ class AsyncDriver:
                     async with gate:
                         response = await http.send(request)
             except (httpx.HTTPError, OSError, ssl.SSLError) as exc:
-                raise map_transport_error(exc, request)  # noqa: B904 (it sets its cause)
+                raise map_transport_error(exc, request, self._config.http.proxy)  # noqa: B904
             _log_sent(request, response)
             return raise_if_retryable(response)
 

@@ -259,11 +259,14 @@ def raise_for_failure(response: httpx.Response, *, context: str | None = None) -
     raise status_error(status, detail, method=method, url=url, context=context)
 
 
-def map_transport_error(exc: Exception, request: httpx.Request | None) -> I3XError:
+def map_transport_error(
+    exc: Exception, request: httpx.Request | None, proxy: httpx.Proxy | None = None
+) -> I3XError:
     """Map an httpx (or socket) failure to an i3x error, noting whether a retry is safe.
 
     Raise the result without `from`: it names its cause itself (none when the cause's
-    message could quote a credential).
+    message could quote a credential). With a `proxy`, a failure to connect is the
+    proxy's (the client connects to nothing else), and the message says so.
 
     The returned error has `reached_server`: `False` when the request
     certainly did not reach the server (connect failures, pool timeouts), so
@@ -297,7 +300,9 @@ def map_transport_error(exc: Exception, request: httpx.Request | None) -> I3XErr
     elif isinstance(exc, httpx.ConnectError):
         tls = tls_failure(exc)
         said = _tls_hint(exc, tls) if tls is not None else str(exc) or type(exc).__name__
-        error = ConnectionError(f"cannot connect: {said}", method=method, url=url)
+        # httpx keeps a proxy's credentials apart from its URL: the URL is safe to show.
+        to = f" to the proxy {proxy.url}" if proxy is not None else ""
+        error = ConnectionError(f"cannot connect{to}: {said}", method=method, url=url)
         # The same handshake fails the same way again: a plain-HTTP server, an
         # untrusted certificate. Retrying would only delay the answer.
         error.transient = tls is None

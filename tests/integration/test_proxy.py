@@ -7,6 +7,7 @@ carried, shows that the reads and the subscription's own connection went through
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 
 import pytest
@@ -70,3 +71,20 @@ def test_a_proxy_refusing_the_credentials_is_an_i3x_error(
         client.get_value("pt-304")
     assert "wrong-password" not in str(caught.value)
     assert list(server.requests) == []
+
+
+def test_a_proxy_that_cannot_be_reached_is_named_in_the_error(
+    client_factory: Callable[..., i3x.Client], i3x_server: DemoServer
+) -> None:
+    # The server is up: the error must not send the user looking there.
+    with socket.socket() as closed:  # a loopback port with nothing listening
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    client = client_factory(
+        i3x_server.url, proxy=f"http://someone:pr0xy-pass@127.0.0.1:{port}", max_retries=0
+    )
+    with pytest.raises(i3x.ConnectionError, match="cannot connect to the proxy") as caught:
+        client.get_value("pt-304")
+    assert f"http://127.0.0.1:{port}" in str(caught.value)
+    assert "pr0xy-pass" not in str(caught.value)
+    assert list(i3x_server.requests) == []
