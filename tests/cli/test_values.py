@@ -319,6 +319,34 @@ def test_history_last_n(plant: Cli) -> None:
     assert len(csv_rows) == 3  # the header and two points
 
 
+def test_history_depth_shows_each_components_history(plant: Cli) -> None:
+    # pump-101 has no values of its own: its history is its components'.
+    shallow = plant("history", "pump-101", "--start", "-5m")
+    assert shallow.exit_code == 0, shallow.stderr
+    assert "pump-101: 0 values" in shallow.stdout
+    assert "pump-101-flow" not in shallow.stdout
+    deep = plant("history", "pump-101", "--depth", "0", "--start", "-5m", "--last", "2")
+    assert deep.exit_code == 0, deep.stderr
+    assert deep.stdout.startswith("pump-101: 0 values\n")  # a count, no empty table
+    assert "pump-101-flow: " in deep.stdout
+    assert "pump-101-motor-temperature: " in deep.stdout
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                plant(
+                    "history", "pump-101", "-d", "0", "--start", "-5m", "--last", "1", "--csv"
+                ).stdout
+            )
+        )
+    )
+    assert rows[0] == ["element", "timestamp", "value", "quality"]
+    assert {"pump-101-flow", "pump-101-motor-temperature"} <= {r[0] for r in rows[1:]}
+    assert len({r[0] for r in rows[1:]}) == len(rows) - 1  # --last 1: one row each
+    wire = plant("--json", "history", "pump-101", "-d", "0", "--start", "-5m", "--last", "1")
+    flow = wire.json()["children"]["pump-101-flow"]
+    assert len(flow["data"]) == 1
+
+
 def test_history_all_and_csv_have_every_point(plant: Cli) -> None:
     every = plant("--json", "history", "pump-101-flow").json()["data"]
     assert len(every) > HISTORY_ROWS

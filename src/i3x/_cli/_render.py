@@ -312,14 +312,21 @@ def history_table(history: Sequence[i3x.VQT], title: str | None = None) -> Table
     return table
 
 
-def history_csv(history: Iterable[i3x.VQT]) -> str:
-    """A history as CSV with a header: `timestamp,value,quality` (structures as JSON)."""
+def history_csv(history: Iterable[i3x.VQT] | Mapping[str, Iterable[i3x.VQT]]) -> str:
+    """A history as CSV with a header: `timestamp,value,quality` (structures as JSON).
+
+    Several histories by element id (a deep read) get an `element` column first.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["timestamp", "value", "quality"])
-    for vqt in history:
-        value = "" if vqt.value is None else format_value(vqt.value)
-        writer.writerow([format_time(vqt.timestamp), value, vqt.quality])
+    by_element = history if isinstance(history, Mapping) else {None: history}
+    many = isinstance(history, Mapping)
+    writer.writerow(["element", "timestamp", "value", "quality"][0 if many else 1 :])
+    for element_id, vqts in by_element.items():
+        for vqt in vqts:
+            value = "" if vqt.value is None else format_value(vqt.value)
+            row = [format_time(vqt.timestamp), value, vqt.quality]
+            writer.writerow([element_id, *row] if many else row)
     return buffer.getvalue()
 
 

@@ -123,6 +123,7 @@ def history(  # noqa: PLR0917 - typer maps parameters to options
     as_csv: Annotated[
         bool, typer.Option("--csv", help="Print CSV: timestamp,value,quality (with a header).")
     ] = False,
+    depth: Annotated[int, typer.Option("--depth", "-d", metavar="N", min=0, help=_DEPTH_HELP)] = 1,
 ) -> None:
     """Historical values of an element, oldest first: a table, CSV or JSON.
 
@@ -133,8 +134,12 @@ def history(  # noqa: PLR0917 - typer maps parameters to options
     --last N shows the last N, --all every one. CSV and JSON hold every point of the
     range, or the last N with --last.
 
+    A composition read with --depth 0 (or more than 1) shows each component's history
+    after its own; the CSV then starts with an element column (with any --depth but 1).
+
     [bold]Examples[/bold]
       i3x history pump-101-flow
+      i3x history pump-101 --depth 0 --start -15m
       i3x history pump-101-flow --start -15m --last 10
       i3x history pt-304 --start 2025-06-01T08:00:00Z --end 2025-06-01T09:00:00Z
       i3x history pump-101-flow --start -1d --csv > flow.csv
@@ -157,30 +162,57 @@ def history(  # noqa: PLR0917 - typer maps parameters to options
     with session.guard():
         with session.out.busy(f"Reading the history of {element_id}…"):
             found = session.client.get_history(
-                element_id, start_time, None if until_now else end_time
+                element_id, start_time, None if until_now else end_time, depth
             )
+        series = _series(element_id, found)  # the element's, then each component's
         if session.out.json_mode:
-            data = found.to_dict()
-            if last is not None:
-                data["data"] = data["data"][-last:]
-            session.out.json(data)
+            session.out.json(_last_of(found.to_dict(), last))
         elif as_csv:
-            sys.stdout.write(_render.history_csv(found.data[-last:] if last else found.data))
+            cut = {eid: data[-last:] if last else data for eid, data in series.items()}
+            # The columns follow the option, not the answer: a script can rely on them.
+            sys.stdout.write(_render.history_csv(cut if depth != 1 else cut[element_id]))
             sys.stdout.flush()
         else:
-            rows = len(found.data) if show_all else (last or HISTORY_ROWS)
-            show_history(session.out, element_id, found.data, rows)
+            for eid, data in series.items():
+                rows = len(data) if show_all else (last or HISTORY_ROWS)
+                # In a deep read, a part without history (a folder) is its count alone.
+                show_history(session.out, eid, data, rows, table=bool(data) or len(series) == 1)
 
 
-def show_history(out: Output, element_id: str, data: Sequence[i3x.VQT], rows: int) -> None:
+def _series(element_id: str, value: i3x.LastKnownValue) -> dict[str, list[i3x.VQT]]:
+    """Each history in a deep read, by element id: the element's first, then its
+    components', depth first."""
+    found = {element_id: value.data}
+    for child_id, child in value.children.items():
+        found.update(_series(child_id, child))
+    return found
+
+
+def _last_of(wire: dict[str, Any], last: int | None) -> dict[str, Any]:
+    """A history's JSON with only the last `last` points, its components' too."""
+    if last is None:
+        return wire
+    cut = {**wire, "data": wire.get("data", [])[-last:]}
+    children = wire.get("children")
+    if isinstance(children, dict):
+        cut["children"] = {k: _last_of(v, last) for k, v in children.items()}
+    return cut
+
+
+def show_history(
+    out: Output, element_id: str, data: Sequence[i3x.VQT], rows: int, *, table: bool = True
+) -> None:
     """A history for people: a count and a sparkline of it all, then its last `rows` points.
 
-    When points are left out, a last line says how many and how to see them.
+    When points are left out, a last line says how many and how to see them. Without
+    `table`, the count alone.
     """
     header = Text(f"{element_id}: {len(data):,} values", style="bold")
     if data:
         header.append(f"  {_render.sparkline((v.value for v in data), width=_SPARK_WIDTH)}")
     out.line(header)
+    if not table:
+        return
     shown = data[-rows:] if rows < len(data) else data
     title = f"The last {len(shown):,} of {len(data):,}" if len(shown) < len(data) else None
     out.print(_render.history_table(shown, title=title))
