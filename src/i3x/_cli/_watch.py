@@ -56,7 +56,7 @@ def watch(
             "-c",
             min=1,
             metavar="N",
-            help="Stop after N changes (for scripts).",
+            help="Stop after N changes shown (for scripts; --json shows every change).",
             show_default=False,
         ),
     ] = None,
@@ -117,7 +117,8 @@ class Watcher:
 
     Args:
         out: Where to print.
-        count: Stop after this many changes (`None`: until the stream ends).
+        count: Stop after this many changes shown (`None`: until the stream ends). A
+            table leaves out a change that brings nothing new, and does not count it.
         width: Pad element ids to this many characters, so that values line up.
     """
 
@@ -150,11 +151,13 @@ class Watcher:
         if isinstance(event, i3x.SubscriptionError):
             self._notice(event)
             return
-        self.changes += 1
         if self.out.json_mode:
+            self.changes += 1
             self.out.json_line(event.to_dict())
             return
         news = self.news(event)
+        if news:  # what shows nothing is no change to the reader: --count ignores it
+            self.changes += 1
         # Components have longer ids than the watched elements: widen once for them.
         self.width = max([self.width, *(len(element_id) for element_id, _ in news)])
         for element_id, vqt in news:
