@@ -263,13 +263,13 @@ def test_watcher_lines_for_every_notice(capsys: pytest.CaptureFixture[str]) -> N
         i3x.SubscriptionLostError("re-created"),
         change,
         i3x.UpdatesLostError("gap", first=4, last=6),
-        change,  # delivered twice (sync is at least once): nothing new to show
+        change,  # delivered twice (sync is at least once): nothing new, not counted
         i3x.ValueChange(
             element_id="pt-304", data=[i3x.VQT(value=3.5, quality="Good", timestamp=later)]
         ),
-        change,
+        change,  # after --count 2 changes shown: not read
     ]
-    watcher = Watcher(Output(), count=3)
+    watcher = Watcher(Output(), count=2)
     watcher.run(iter(events))
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "! connection lost, reconnecting: stream failed: reset; retrying"
@@ -279,7 +279,7 @@ def test_watcher_lines_for_every_notice(capsys: pytest.CaptureFixture[str]) -> N
     assert lines[4].startswith("! updates lost: 3 updates")
     assert lines[5] == "2025-06-01T12:00:01.000Z  pt-304  3.5  Good"
     assert len(lines) == 6
-    assert watcher.changes == 3
+    assert watcher.changes == 2
 
 
 def _vqt(value: Any, seconds: int) -> dict[str, Any]:
@@ -337,7 +337,7 @@ def test_watcher_shows_only_what_changed_in_a_composition(
     ]
     value_columns = {len(line) - len(line.split(maxsplit=2)[2]) for line in lines}
     assert len(value_columns) == 1
-    assert watcher.changes == 4
+    assert watcher.changes == 3  # flow_alone showed nothing new: --count does not count it
 
 
 # ------------------------------------------------------------------------ output
