@@ -24,7 +24,9 @@ import concurrent.futures
 import contextlib
 import inspect
 import logging
+import queue
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Final, Protocol, TypeVar
 
@@ -108,13 +110,25 @@ def _merged(items: collections.deque[Delivered], item: Delivered) -> bool:
 
 
 class ThreadBuffer:
-    """A bounded buffer from an event loop (producer) to a thread (consumer)."""
+    """A bounded buffer from an event loop (producer) to a thread (consumer).
+
+    The consumer sleeps on a doorbell (a `queue.SimpleQueue`, in C) that the producer
+    rings only when a consumer sleeps without a ring on its way; both sides hold the
+    lock for a few operations only. A stream that brings an event per network read
+    hands over a unit per event, and a `threading.Condition` (a lock made for every
+    wait, and its Python code on both sides) cost more per event than its parsing.
+    """
 
     def __init__(self, loop: asyncio.AbstractEventLoop, maxsize: int = DEFAULT_BUFFER_SIZE) -> None:
         self._loop = loop
         self._maxsize = maxsize
         self._items: collections.deque[Delivered] = collections.deque()
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
+        self._bell: queue.SimpleQueue[None] = queue.SimpleQueue()
+        self._sleepers = 0
+        """Consumers asleep on the bell, or about to be."""
+        self._rings = 0
+        """Rings in the bell that no consumer has taken yet."""
         self._space = asyncio.Event()
         self._pending: collections.Counter[int] = collections.Counter()
         self._closed = False
@@ -123,7 +137,7 @@ class ThreadBuffer:
     async def put(self, item: Delivered) -> None:
         """Add an item, waiting (on the event loop) while the buffer is full."""
         while True:
-            with self._cond:
+            with self._lock:
                 if self._closed:
                     return
                 # Merging adds no unit, so it needs no room (it is bounded instead).
@@ -132,7 +146,9 @@ class ThreadBuffer:
                     if not merged:
                         self._items.append(item)
                     self._pending[id(item.owner)] += len(item.changes)
-                    self._cond.notify()
+                    if self._rings < self._sleepers:
+                        self._rings += 1
+                        self._bell.put(None)
                     return
                 self._space.clear()
                 self._producer_waits = True
@@ -144,11 +160,26 @@ class ThreadBuffer:
         Raises:
             TimeoutError: Nothing arrived within `timeout` seconds (`i3x.TimeoutError`).
         """
-        with self._cond:
-            if not self._cond.wait_for(lambda: self._items or self._closed, timeout):
-                raise TimeoutError(f"no subscription event within {timeout} s")
-            if not self._items:
-                return None
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._lock:
+            while not self._items:
+                if self._closed:
+                    return None
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise TimeoutError(f"no subscription event within {timeout} s")
+                self._sleepers += 1
+                self._lock.release()
+                rung = False
+                try:
+                    self._bell.get(timeout=left)
+                    rung = True
+                except queue.Empty:
+                    pass  # a ring that comes now stays in the bell: one wake-up for nothing
+                finally:
+                    self._lock.acquire()
+                    self._sleepers -= 1
+                    self._rings -= rung
             item = self._items.popleft()
             self._pending[id(item.owner)] -= len(item.changes)
             # Waking the loop costs a system call: only when a producer waits for space.
@@ -161,13 +192,15 @@ class ThreadBuffer:
 
     def close(self) -> None:
         """No more items: `get()` returns `None` once the rest is taken."""
-        with self._cond:
+        with self._lock:
             self._closed = True
-            self._cond.notify_all()
+            for _ in range(self._sleepers - self._rings):
+                self._rings += 1
+                self._bell.put(None)
 
     def pending(self, owner: object) -> int:
         """Changes of `owner`'s items not taken yet."""
-        with self._cond:
+        with self._lock:
             return max(0, self._pending[id(owner)])
 
 

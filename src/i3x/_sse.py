@@ -49,6 +49,16 @@ class EventSplitter:
         chunk = self._normalized(chunk)
         if not chunk:
             return []
+        if (
+            not self._pending
+            and chunk[:5] == _DATA_COLON
+            and chunk.find(_LF) == len(chunk) - 2
+            and chunk[-1:] == _LF
+        ):
+            # A read that is exactly one event of one `data:` line: what a server that
+            # writes an event at a time sends, a read per event. No split, no join.
+            data = chunk[6:-2] if chunk[5:6] == _SPACE else chunk[5:-2]
+            return [data] if data else []
         # An empty line ends an event. Only this read is searched for one (and the byte
         # before it), so that a long event costs no more than its length.
         if _END not in self._last + chunk[:1] and _END not in chunk:

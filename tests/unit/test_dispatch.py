@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import threading
+import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -138,3 +142,85 @@ def test_merged_stream_units_fill_the_thread_buffer_too() -> None:
         loop.close()
     assert taken is not None
     assert len(taken.changes) == MERGE_LIMIT
+
+
+def _put_from_loop(loop: asyncio.AbstractEventLoop, buffer: ThreadBuffer, unit: Delivered) -> None:
+    asyncio.run_coroutine_threadsafe(buffer.put(unit), loop).result(timeout=5)
+
+
+@pytest.fixture
+def loop_thread() -> Iterator[asyncio.AbstractEventLoop]:
+    """An event loop running in a thread of its own, as the sync client's deliveries do."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    yield loop
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+    loop.close()
+
+
+def test_a_sleeping_consumer_wakes_for_each_unit(loop_thread: asyncio.AbstractEventLoop) -> None:
+    # One unit at a time while the consumer sleeps in get(): a unit per event, as a
+    # server that writes an event at a time makes them. None may be missed or late.
+    owner = _Owner()
+    buffer = ThreadBuffer(loop_thread)
+    taken: list[object] = []
+    asleep = threading.Event()
+
+    def consume() -> None:
+        for _ in range(200):
+            asleep.set()
+            item = buffer.get(timeout=5)
+            assert item is not None
+            taken.extend(c.value for c in item.changes)
+
+    consumer = threading.Thread(target=consume)
+    consumer.start()
+    for value in range(200):
+        asleep.wait(5)
+        asleep.clear()
+        # A sync unit (it has a sequence number) is never merged: one unit, one get().
+        _put_from_loop(
+            loop_thread, buffer, Delivered(changes=[_change(value)], seq=value, owner=owner)
+        )
+    consumer.join(10)
+    assert not consumer.is_alive()
+    assert taken == list(range(200))
+
+
+def test_closing_wakes_a_sleeping_consumer(loop_thread: asyncio.AbstractEventLoop) -> None:
+    buffer = ThreadBuffer(loop_thread)
+    got: list[object] = []
+    consumer = threading.Thread(target=lambda: got.append(buffer.get()))
+    consumer.start()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:  # until the consumer sleeps in get()
+        with buffer._lock:
+            if buffer._sleepers:
+                break
+    buffer.close()
+    consumer.join(5)
+    assert not consumer.is_alive()
+    assert got == [None]
+
+
+def test_a_unit_that_comes_as_get_times_out_is_not_lost(
+    loop_thread: asyncio.AbstractEventLoop,
+) -> None:
+    owner = _Owner()
+    buffer = ThreadBuffer(loop_thread)
+    with pytest.raises(i3x.TimeoutError, match=r"no subscription event within 0\.01 s"):
+        buffer.get(timeout=0.01)
+    # A ring left in the bell by a put that raced a timeout wakes a later get() once,
+    # for nothing: it must go back to sleep and still get the next unit.
+    buffer._rings += 1
+    buffer._bell.put(None)
+    getter = concurrent.futures.ThreadPoolExecutor(1)
+    later = getter.submit(buffer.get, 5)
+    _put_from_loop(loop_thread, buffer, Delivered(changes=[_change(9)], owner=owner))
+    item = later.result(timeout=5)
+    getter.shutdown()
+    assert item is not None
+    assert [c.value for c in item.changes] == [9]
+    assert buffer._rings == 0

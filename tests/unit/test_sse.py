@@ -94,3 +94,32 @@ def test_a_long_event_in_many_reads_comes_out_whole() -> None:
     for start in range(0, len(stream), 4096):
         got += splitter.feed(stream[start : start + 4096])
     assert got == [value, b"[1]"]
+
+
+def test_a_read_per_event_gives_each_event_as_httpx_sse_reads_it() -> None:
+    # A server that writes (and flushes) an event at a time: every read is one event.
+    events = [
+        b'data: [{"v": 1}]\n\n',
+        b"data:[2]\n\n",  # no space after the colon
+        b"data:  3\n\n",  # only the first space goes
+        b"data:\n\n",  # empty data: no event
+        b"data: \n\n",
+        b": keepalive\n\n",
+        b"data: a\ndata: b\n\n",  # two lines: joined with LF
+        b"data: x\r\n\r\n",
+        b"data: y\n\n",
+    ]
+    splitter = EventSplitter()
+    got = [data.decode() for read in events for data in splitter.feed(read)]
+    assert got == _httpx_sse(b"".join(events)) == ['[{"v": 1}]', "[2]", " 3", "a\nb", "x", "y"]
+
+
+def test_an_event_after_a_partial_read_is_not_taken_for_a_whole_one() -> None:
+    splitter = EventSplitter()
+    assert splitter.feed(b"data: a") == []
+    # Alone this read looks like a whole event; it goes on the line before it.
+    assert (
+        splitter.feed(b"data: b\n\n")
+        == [b"adata: b"]
+        == [data.encode() for data in _httpx_sse(b"data: adata: b\n\n")]
+    )
