@@ -103,6 +103,8 @@ DECODE = ("decode", "mock")
 LOOPBACK = ("decode", "loopback")
 LIVE = ("subscribe", "live")
 DRAIN = ("subscribe", "drain")
+PER_EVENT_LIVE = ("subscribe", "per_event", "live")
+PER_EVENT_DRAIN = ("subscribe", "per_event", "drain")
 CALLS = ("async", "runs")
 IMPORTS = ("startup", "imports")
 
@@ -182,6 +184,29 @@ METRICS = [
         "µs",
         False,
         "stream client CPU/update ours/ref (drain)",
+        readme=True,
+    ),
+    Metric(
+        '{updates:,} updates, live, mode="stream", a server writing a chunk per event',
+        (*PER_EVENT_LIVE, "stream", "updates_per_s"),
+        (*PER_EVENT_LIVE, "ref", "updates_per_s"),
+        "/s",
+        True,
+        readme=True,
+    ),
+    Metric(
+        '{updates:,} updates, drain, mode="stream", a server writing a chunk per event',
+        (*PER_EVENT_DRAIN, "stream", "updates_per_s"),
+        (*PER_EVENT_DRAIN, "ref", "updates_per_s"),
+        "/s",
+        True,
+    ),
+    Metric(
+        'client CPU per update, drain, mode="stream", a server writing a chunk per event',
+        (*PER_EVENT_DRAIN, "stream", "client_cpu_s_per_update"),
+        (*PER_EVENT_DRAIN, "ref", "client_cpu_s_per_update"),
+        "µs",
+        False,
         readme=True,
     ),
     Metric(

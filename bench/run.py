@@ -588,20 +588,7 @@ def bench_subscribe(ctx: Context) -> dict[str, Any]:
         "sync_fast": SubscribeRun('ours mode="sync", poll 0.02 s', "ours", "sync", 0.02),
         "stream": SubscribeRun('ours mode="stream"', "ours", "stream"),
     }
-    live_rounds: dict[str, list[dict[str, Any]]] = {key: [] for key in runs}
-    drain_rounds: dict[str, list[dict[str, Any]]] = {key: [] for key in runs}
-    with demo_server(ctx.ours, *ctx.server_args) as (server, hello):
-        # Round by round, each client once: a load that comes and goes on a shared
-        # machine weighs on all of them alike, and the range shows it.
-        for _ in range(ctx.rounds):
-            for key, run in runs.items():
-                live_rounds[key].append(_subscribe_one(ctx, server, hello, run, drain=False))
-            for key, run in runs.items():
-                drain_rounds[key].append(_subscribe_one(ctx, server, hello, run, drain=True))
-    live = {key: summarize(r) for key, r in live_rounds.items()}
-    drain = {key: summarize(r) for key, r in drain_rounds.items()}
-    compare(live, SUBSCRIBE_RATIOS)
-    compare(drain, SUBSCRIBE_RATIOS)
+    live, drain = _subscribe_rounds(ctx, runs, ctx.server_args)
     push_rate = statistics.median(f["push_per_s"] for f in live.values())
     push_us = statistics.median(f["push_cpu_s_per_update"] for f in live.values()) * US
     _subscribe_table(
@@ -688,7 +675,7 @@ def bench_subscribe(ctx: Context) -> dict[str, Any]:
             f"client CPU/update ours/ref {ratio(drain[key]['client_cpu_s_per_update'], ref_drain['client_cpu_s_per_update']):.2f} (drain); "
             f"the server pushed {push_rate:,.0f}/s"
         )
-    return {
+    result = {
         "updates": ctx.updates,
         "rounds": ctx.rounds,
         "server_args": ctx.server_args,
@@ -697,6 +684,60 @@ def bench_subscribe(ctx: Context) -> dict[str, Any]:
         "live": live,
         "drain": drain,
     }
+    if not ctx.server_args:
+        result["per_event"] = _bench_subscribe_per_event(ctx)
+    return result
+
+
+def _subscribe_rounds(
+    ctx: Context, runs: dict[str, SubscribeRun], server_args: list[str]
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Each run live and drained, `ctx.rounds` times, against one server: the figures."""
+    live_rounds: dict[str, list[dict[str, Any]]] = {key: [] for key in runs}
+    drain_rounds: dict[str, list[dict[str, Any]]] = {key: [] for key in runs}
+    with demo_server(ctx.ours, *server_args) as (server, hello):
+        # Round by round, each client once: a load that comes and goes on a shared
+        # machine weighs on all of them alike, and the range shows it.
+        for _ in range(ctx.rounds):
+            for key, run in runs.items():
+                live_rounds[key].append(_subscribe_one(ctx, server, hello, run, drain=False))
+            for key, run in runs.items():
+                drain_rounds[key].append(_subscribe_one(ctx, server, hello, run, drain=True))
+    live = {key: summarize(r) for key, r in live_rounds.items()}
+    drain = {key: summarize(r) for key, r in drain_rounds.items()}
+    compare(live, SUBSCRIBE_RATIOS)
+    compare(drain, SUBSCRIBE_RATIOS)
+    return live, drain
+
+
+def _bench_subscribe_per_event(ctx: Context) -> dict[str, Any]:
+    """The stream again, from a server that writes an HTTP chunk per event.
+
+    As real servers do (an SSE framework writes and flushes each event): every event
+    then climbs h11, httpcore and httpx on its own, in both clients, instead of a few
+    hundred per read.
+    """
+    runs = {
+        "ref": SubscribeRun("reference 1.0.0 (SSE)", "ref"),
+        "stream": SubscribeRun('ours mode="stream"', "ours", "stream"),
+    }
+    live, drain = _subscribe_rounds(ctx, runs, ["--events-per-write", "1"])
+    for label, figures in (("live", live), ("drain", drain)):
+        _subscribe_table(
+            f"subscribe, {label}, from a server that writes an HTTP chunk per event "
+            f"(--events-per-write 1); median of {ctx.rounds} rounds",
+            runs,
+            figures,
+        )
+        _bounds(label, runs, figures, live=label == "live")
+    ctx.notes.append(
+        "subscribe stream, a chunk per event: live ours/ref "
+        f"{ratio(live['stream']['updates_per_s'], live['ref']['updates_per_s']):.2f}, "
+        f"drain ours/ref {ratio(drain['stream']['updates_per_s'], drain['ref']['updates_per_s']):.2f}, "
+        "client CPU/update ours/ref "
+        f"{ratio(drain['stream']['client_cpu_s_per_update'], drain['ref']['client_cpu_s_per_update']):.2f} (drain)"
+    )
+    return {"server_args": ["--events-per-write", "1"], "live": live, "drain": drain}
 
 
 # ------------------------------------------------------------------------------ async
