@@ -25,7 +25,7 @@ import sys
 import time
 from typing import Any
 
-from i3x.testing import AddressSpace, DemoServer, _app
+from i3x.testing import AddressSpace, DemoServer
 
 SENSORS = [f"sensor-{i}" for i in range(4)]
 NAMESPACE = "urn:i3x:bench"
@@ -53,10 +53,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events-per-write", type=int)
     args = parser.parse_args()
-    if args.events_per_write:
-        _app.EVENTS_PER_WRITE = args.events_per_write
     # A queue that never overflows: a lost update must be the client's doing.
-    server = DemoServer(bench_space(), ticking=False, queue_limit=10_000_000)
+    chunking = {"events_per_write": args.events_per_write} if args.events_per_write else {}
+    server = DemoServer(bench_space(), ticking=False, queue_limit=10_000_000, **chunking)
     with server:
         say(url=server.api_url, ids=SENSORS)
         for line in sys.stdin:

@@ -106,6 +106,68 @@ def _check_event_stream(response: httpx.Response) -> None:
         )
 
 
+HANDOVER_LIMIT = 1000
+"""The most events read and not yet taken for delivery: then the stream is not read
+until they are (a full buffer makes delivery wait, and TCP then slows the server)."""
+
+
+class _Handover:
+    """Between reading a stream and delivering its events: two tasks of one session.
+
+    The reader adds the events of each read and reads on; the deliverer takes all that
+    waits at once, which is when the reader waits for the network. A server that writes
+    an HTTP chunk per event (most do) makes every read one event, however many the
+    socket holds: taken together, they are parsed in one call and handed over as one
+    unit, instead of climbing the parsing, sequencing and hand-over one by one.
+    """
+
+    def __init__(self, deliver: Callable[[list[bytes]], Awaitable[None]], name: str) -> None:
+        self._deliver = deliver
+        self._waiting: list[bytes] = []
+        self.added = False
+        """Whether any event came."""
+        self._arrived = asyncio.Event()
+        self._taken = asyncio.Event()
+        self._ended = False
+        self._task = asyncio.get_running_loop().create_task(self._run(), name=name)
+
+    async def _run(self) -> None:
+        try:
+            while True:
+                await self._arrived.wait()
+                self._arrived.clear()
+                datas, self._waiting = self._waiting, []
+                self._taken.set()
+                if datas:
+                    await self._deliver(datas)
+                if self._ended and not self._waiting:
+                    return
+        finally:
+            self._taken.set()  # a reader waiting for room never waits for an ended task
+
+    async def add(self, datas: list[bytes]) -> None:
+        """Events for delivery, in order; waits while too many are not taken yet."""
+        self.added = True
+        self._waiting += datas
+        self._arrived.set()
+        if len(self._waiting) >= HANDOVER_LIMIT:
+            if self._task.done():
+                self._task.result()  # the deliverer failed: raise that here
+            self._taken.clear()
+            await self._taken.wait()
+
+    async def close(self) -> None:
+        """Deliver what was read, then end (also after a failed read)."""
+        self._ended = True
+        self._arrived.set()
+        await self._task
+
+    async def abort(self) -> None:
+        """End without delivering what waits (delivery stopped)."""
+        self._task.cancel()
+        await asyncio.wait({self._task})
+
+
 def _is_transient(exc: BaseException) -> bool:
     return isinstance(
         exc, _Reconnect | I3XError | httpx.HTTPError | SSEError | OSError
@@ -319,7 +381,7 @@ class Delivery:
 
     async def _stream_session(self) -> bool:
         """Open the stream once and deliver until it ends; True if anything arrived."""
-        got_any = False
+        handover: _Handover | None = None
         ctx = self._ctx
         http = await self._driver.client()
         url = ctx.url(Call("POST", "/subscriptions/stream", parse=lambda r: r))
@@ -340,18 +402,8 @@ class Delivery:
                 if self._reconnects and self.settings.resync:
                     await self._resync()
                 _check_event_stream(response)
-                # A read at a time, not an event at a time (httpx-sse's aiter_sse): all
-                # that one read brought in is parsed and handed over as one unit.
-                splitter = EventSplitter()
-                # An event stream comes unencoded: its raw bytes, then, one async generator
-                # and two copies' worth of bookkeeping less per read than decoded bytes.
-                encoded = response.headers.get("content-encoding", "identity") != "identity"
-                reads = response.aiter_bytes() if encoded else response.aiter_raw()
-                async for chunk in reads:
-                    datas = splitter.feed(chunk)
-                    if datas:
-                        await self._deliver_events(datas)
-                        got_any = True
+                handover = _Handover(self._deliver_events, f"i3x-deliver-{self.user_id}")
+                await self._read_events(response, handover)
             ended: SubscriptionError = StreamError(
                 "the server ended the stream (another stream took it over, or the server "
                 "restarted); reconnecting",
@@ -381,9 +433,31 @@ class Delivery:
             self.streaming = False
         self._reconnects += 1
         await self._notify(ended)
-        if not got_any:
+        if handover is None or not handover.added:
             raise _Reconnect
         return True
+
+    async def _read_events(self, response: httpx.Response, handover: _Handover) -> None:
+        """Hand the events of an open stream over for delivery until it ends."""
+        # A read at a time, not an event at a time (httpx-sse's aiter_sse): all that one
+        # read brought in is parsed and handed over as one unit.
+        splitter = EventSplitter()
+        # An event stream comes unencoded: its raw bytes, then, one async generator and
+        # two copies' worth of bookkeeping less per read than decoded bytes.
+        encoded = response.headers.get("content-encoding", "identity") != "identity"
+        reads = response.aiter_bytes() if encoded else response.aiter_raw()
+        try:
+            async for chunk in reads:
+                datas = splitter.feed(chunk)
+                if datas:
+                    await handover.add(datas)
+        except asyncio.CancelledError:
+            await handover.abort()
+            raise
+        except BaseException:
+            await handover.close()  # what came before the failure goes first
+            raise
+        await handover.close()
 
     async def _deliver_events(self, datas: list[bytes]) -> None:
         try:

@@ -628,3 +628,25 @@ def test_pull_form_ends_when_the_client_disconnects(i3x_server: DemoServer, mode
     assert not client.is_connected  # leaving the block did not connect again
     # disconnect() leaves subscriptions on the server (a later client may sync them).
     assert len(i3x_server.subscription_ids()) == 1
+
+
+def test_a_server_writing_a_chunk_per_event_loses_nothing_and_keeps_order(
+    client_factory: Callable[..., i3x.Client],
+    i3x_server_factory: Callable[..., DemoServer],
+    recorder: Recorder,
+) -> None:
+    # As real servers write their streams: each event an HTTP chunk of its own. The
+    # delivery takes the events a read brought together; a backlog (queued before the
+    # stream opens) and live ones that follow come out in order, each once.
+    server = i3x_server_factory(ticking=False, events_per_write=1)
+    client = client_factory(server.url)
+    recorder.attach(client)
+    sub = client.create_subscription()
+    client.register_items(sub, ["pt-304"])
+    values = [v / 100 for v in range(1000)]  # within the pressure's range, 0 to 25
+    _push(server, "pt-304", values[:500])  # queued: the stream opens on a backlog
+    client.start_stream(sub, mode="stream")
+    _push(server, "pt-304", values[500:])
+    recorder.wait_for(lambda: len(recorder.changes) >= 1000)
+    assert recorder.values("pt-304") == values
+    assert recorder.errors == []

@@ -70,7 +70,7 @@ from ._wire import (
     vqt_json,
 )
 
-__all__ = ["Capabilities", "SERVER_NAME", "SERVER_VERSION", "build_app"]
+__all__ = ["Capabilities", "EVENTS_PER_WRITE", "SERVER_NAME", "SERVER_VERSION", "build_app"]
 
 SERVER_NAME = "i3x demo server"
 SERVER_VERSION = "1.0.0"
@@ -78,7 +78,8 @@ SERVER_VERSION = "1.0.0"
 _ELEMENT = "elementId"
 _SUBSCRIPTION = "subscriptionId"
 EVENTS_PER_WRITE = 256
-"""The most queued batches one write of a stream's body carries (one event each)."""
+"""By default, the most queued batches one write of a stream's body carries (one event
+each): fewer HTTP chunks cost both sides less (`bench/README.md`)."""
 _M = TypeVar("_M", bound=BaseModel)
 
 _MISSING: Any = object()
@@ -126,13 +127,16 @@ class _EventStream(StreamingResponse):
         self,
         subscriptions: SubscriptionManager,
         handle: StreamHandle,
+        *,
         keepalive: float,
+        events_per_write: int,
         fault: StreamFault | None,
         shape: Callable[[int, list[dict[str, Any]]], list[dict[str, Any]]],
     ) -> None:
         self._subscriptions = subscriptions
         self._handle = handle
         self._keepalive = keepalive
+        self._events_per_write = events_per_write
         self._fault = fault
         self._shape = shape
         super().__init__(
@@ -153,7 +157,7 @@ class _EventStream(StreamingResponse):
         handle, fault = self._handle, self._fault
         sent = 0
         while not handle.has_ended():
-            limit = EVENTS_PER_WRITE
+            limit = self._events_per_write
             if fault is not None:
                 if fault.kind == "end" and sent >= fault.events:
                     return
@@ -199,6 +203,7 @@ class _Api:
         max_depth_limit: int | None,
         beta: bool,
         keepalive_interval: float,
+        events_per_write: int,
         rules: Rules,
     ) -> None:
         self.space = space
@@ -208,6 +213,7 @@ class _Api:
         self.max_depth_limit = max_depth_limit
         self.beta = beta
         self.keepalive_interval = keepalive_interval
+        self.events_per_write = events_per_write
         self.rules = rules
 
     # -- info and types -------------------------------------------------------------------
@@ -613,9 +619,10 @@ class _Api:
         return _EventStream(
             self.subscriptions,
             handle,
-            self.keepalive_interval,
-            self.faults.take_stream_fault(),
-            self._stream_items,
+            keepalive=self.keepalive_interval,
+            events_per_write=self.events_per_write,
+            fault=self.faults.take_stream_fault(),
+            shape=self._stream_items,
         )
 
 
@@ -737,6 +744,7 @@ def build_app(
     max_depth_limit: int | None,
     beta: bool,
     keepalive_interval: float,
+    events_per_write: int,
     rules: Rules,
 ) -> Starlette:
     """Assemble the ASGI app of one server."""
@@ -748,6 +756,7 @@ def build_app(
         max_depth_limit=max_depth_limit,
         beta=beta,
         keepalive_interval=keepalive_interval,
+        events_per_write=events_per_write,
         rules=rules,
     )
     value_methods = ["POST"] if rules.bulk_write == "absent" else ["POST", "PUT"]

@@ -21,7 +21,7 @@ from typing import Any
 import uvicorn
 from typing_extensions import Self
 
-from ._app import Capabilities, build_app
+from ._app import EVENTS_PER_WRITE, Capabilities, build_app
 from ._dialects import Dialect, rules_for
 from ._faults import Faults, install_log_filter
 from ._middleware import RequestLog
@@ -108,6 +108,9 @@ class DemoServer:
         subscription_ttl: Seconds without a sync or an open stream before a subscription
             is deleted.
         keepalive_interval: Seconds of silence after which a stream sends `: keepalive`.
+        events_per_write: The most queued events one write of a stream carries (an HTTP
+            chunk each write). 1 plays a server that writes and flushes each event, as
+            real servers do: each event then reaches the client in a chunk of its own.
         max_depth_limit: Deepest maxDepth served by value and history queries; deeper
             requests (and 0) are cut to it and answered 206. None means no limit.
         beta: Also serve the beta-era `PUT /v1/objects/{elementId}/value` and report a
@@ -140,6 +143,7 @@ class DemoServer:
         queue_limit: int = 1000,
         subscription_ttl: float = 300.0,
         keepalive_interval: float = 15.0,
+        events_per_write: int = EVENTS_PER_WRITE,
         max_depth_limit: int | None = None,
         beta: bool = False,
         dialect: Dialect = "spec",
@@ -161,6 +165,7 @@ class DemoServer:
         _check(queue_limit < 1, "queue_limit", "must be at least 1")
         _check(subscription_ttl <= 0, "subscription_ttl", "must be positive")
         _check(keepalive_interval <= 0, "keepalive_interval", "must be positive")
+        _check(events_per_write < 1, "events_per_write", "must be at least 1")
         _check(
             max_depth_limit is not None and max_depth_limit < 1,
             "max_depth_limit",
@@ -196,6 +201,7 @@ class DemoServer:
             max_depth_limit=max_depth_limit,
             beta=beta,
             keepalive_interval=keepalive_interval,
+            events_per_write=events_per_write,
             rules=rules,
         )
         self._tls = TLSFiles(host) if tls else None
