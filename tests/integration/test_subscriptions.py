@@ -524,7 +524,15 @@ def test_a_failed_final_acknowledgement_leaves_the_client_closable(
     client = i3x.Client(i3x_server.url, client_id="resumer")
     sub_id = _one_big_answer(client, i3x_server, 3)
     took = threading.Event()
-    client.on_value_change = lambda c, change: took.set() if change.value == 2 else None
+
+    def on_change(c: i3x.Client, change: i3x.ValueChange) -> None:
+        if change.value == 2:
+            # Stopped from the callback: no next sync can acknowledge the answer first
+            # (the delivery syncs again, acknowledging, as soon as the callbacks took it).
+            c.stop_stream(sub_id)
+            took.set()
+
+    client.on_value_change = on_change
     client.start_stream(sub_id, mode="sync")
     assert took.wait(10)
     client.stop_stream(sub_id)
