@@ -15,7 +15,8 @@ loop; the sync client runs them on a private event-loop thread (`i3x._dispatch`)
 Between the network and the consumer sits the sink, a bounded buffer. When it is full
 the network side waits (backpressure): a sync-mode subscription then stops
 acknowledging, so the server keeps the updates (and reports any overflow as a gap); a
-stream stops reading, so TCP slows the server down. Nothing is dropped on the client.
+stream stops reading once `HANDOVER_LIMIT` events it read wait to be delivered too, so
+TCP slows the server down. Nothing is dropped on the client.
 
 Dead connections: stream connections use TCP keepalive, so a peer that vanished
 without closing the connection is noticed within about half a minute, while a healthy
@@ -129,6 +130,7 @@ class _Handover:
         self._arrived = asyncio.Event()
         self._taken = asyncio.Event()
         self._ended = False
+        self._reader = asyncio.current_task()
         self._task = asyncio.get_running_loop().create_task(self._run(), name=name)
 
     async def _run(self) -> None:
@@ -142,8 +144,19 @@ class _Handover:
                     await self._deliver(datas)
                 if self._ended and not self._waiting:
                     return
+        except Exception:
+            # The reader may wait for a quiet stream for hours: interrupt it, so that it
+            # raises this now (`failure()`), as delivery within the reader did.
+            if not self._ended and self._reader is not None:
+                self._reader.cancel()
+            raise
         finally:
             self._taken.set()  # a reader waiting for room never waits for an ended task
+
+    def failure(self) -> BaseException | None:
+        """What the deliverer failed with, if it failed."""
+        task = self._task
+        return task.exception() if task.done() and not task.cancelled() else None
 
     async def add(self, datas: list[bytes]) -> None:
         """Events for delivery, in order; waits while too many are not taken yet."""
@@ -166,6 +179,15 @@ class _Handover:
         """End without delivering what waits (delivery stopped)."""
         self._task.cancel()
         await asyncio.wait({self._task})
+
+
+def _still_cancelled() -> bool:
+    """After the deliverer's own cancel of the reader: whether someone else cancelled it too.
+
+    Python 3.10 counts no cancel requests (`Task.uncancel`): there, the failure wins.
+    """
+    uncancel = getattr(asyncio.current_task(), "uncancel", None)
+    return uncancel is not None and uncancel() > 0
 
 
 def _is_transient(exc: BaseException) -> bool:
@@ -452,8 +474,11 @@ class Delivery:
                 if datas:
                     await handover.add(datas)
         except asyncio.CancelledError:
-            await handover.abort()
-            raise
+            failure = handover.failure()
+            if failure is None or _still_cancelled():
+                await handover.abort()
+                raise
+            raise failure from None  # the deliverer's failure interrupted the read
         except BaseException:
             await handover.close()  # what came before the failure goes first
             raise

@@ -176,6 +176,12 @@ class ThreadBuffer:
                     rung = True
                 except queue.Empty:
                     pass  # a ring that comes now stays in the bell: one wake-up for nothing
+                except BaseException:
+                    # Interrupted (Ctrl-C), maybe just after the ring was taken and before
+                    # it was counted: put one back, so that no later get() sleeps through a
+                    # unit (a ring too many only wakes a consumer once for nothing).
+                    self._bell.put(None)
+                    raise
                 finally:
                     self._lock.acquire()
                     self._sleepers -= 1
@@ -197,6 +203,10 @@ class ThreadBuffer:
             for _ in range(self._sleepers - self._rings):
                 self._rings += 1
                 self._bell.put(None)
+            wake, self._producer_waits = self._producer_waits, False
+        if wake:  # a producer waiting for room: it ends its put (the item goes nowhere)
+            with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits
+                self._loop.call_soon_threadsafe(self._space.set)
 
     def pending(self, owner: object) -> int:
         """Changes of `owner`'s items not taken yet."""

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import inspect
+import sys
 import threading
 import time
 from collections.abc import Iterator
+from types import FrameType
+from typing import Any
 
 import pytest
 
@@ -224,3 +228,81 @@ def test_a_unit_that_comes_as_get_times_out_is_not_lost(
     assert item is not None
     assert [c.value for c in item.changes] == [9]
     assert buffer._rings == 0
+
+
+class _Interrupt(BaseException):
+    """What a signal handler raises (as Python's SIGINT handler raises KeyboardInterrupt)."""
+
+
+def test_an_interrupt_just_after_a_ring_leaves_no_later_unit_unwoken(
+    loop_thread: asyncio.AbstractEventLoop,
+) -> None:
+    # A signal's exception comes right after a C call returns: here, after the bell's
+    # get() took the ring and before it was counted. Then put() must still wake the next
+    # sleeper (a pull form's loop, iterated again after Ctrl-C), and close() end it.
+    owner = _Owner()
+    buffer = ThreadBuffer(loop_thread)
+    lines, first = inspect.getsourcelines(ThreadBuffer.get)
+    target = first + next(i for i, line in enumerate(lines) if line.strip() == "rung = True")
+    code = ThreadBuffer.get.__code__
+    fired = False
+
+    def tracer(frame: FrameType, event: str, arg: Any) -> Any:
+        nonlocal fired
+        if frame.f_code is code and event == "line" and frame.f_lineno == target and not fired:
+            fired = True
+            raise _Interrupt
+        return tracer
+
+    def put_when_asleep(value: int) -> None:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            with buffer._lock:
+                if buffer._sleepers:
+                    break
+        unit = Delivered(changes=[_change(value)], seq=value, owner=owner)
+        _put_from_loop(loop_thread, buffer, unit)
+
+    threading.Thread(target=put_when_asleep, args=(1,)).start()
+    sys.settrace(tracer)
+    try:
+        with pytest.raises(_Interrupt):
+            buffer.get(timeout=5)
+    finally:
+        sys.settrace(None)
+    assert fired
+    first_unit = buffer.get(timeout=5)  # the unit that rang is there
+    assert first_unit is not None
+    assert first_unit.seq == 1
+    threading.Thread(target=put_when_asleep, args=(2,)).start()
+    # get() without a timeout, as a `for` loop over a pull form: in a thread, so that a
+    # consumer that sleeps through the unit fails the test instead of hanging it.
+    got: list[Delivered | None] = []
+    consumer = threading.Thread(target=lambda: got.append(buffer.get()), daemon=True)
+    consumer.start()
+    consumer.join(5)
+    slept_through = consumer.is_alive()
+    buffer.close()  # ends such a consumer
+    consumer.join(5)
+    assert not slept_through, "get() slept through a unit put while it slept"
+    assert [unit.seq for unit in got if unit is not None] == [2]
+
+
+def test_closing_releases_a_producer_waiting_for_room(
+    loop_thread: asyncio.AbstractEventLoop,
+) -> None:
+    owner = _Owner()
+    buffer = ThreadBuffer(loop_thread, maxsize=1)
+    _put_from_loop(loop_thread, buffer, Delivered(changes=[_change(1)], seq=1, owner=owner))
+    waiting = asyncio.run_coroutine_threadsafe(
+        buffer.put(Delivered(changes=[_change(2)], seq=2, owner=owner)), loop_thread
+    )
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:  # until the put waits for room
+        with buffer._lock:
+            if buffer._producer_waits:
+                break
+    assert not waiting.done()
+    buffer.close()
+    waiting.result(timeout=5)  # ended by the close, not left waiting for ever
+    assert buffer.pending(owner) == 1  # the second never went in

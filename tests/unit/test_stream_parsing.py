@@ -7,15 +7,18 @@ with ``: keepalive`` comments and trailing noise that SSE parsing ignores.
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
 import respx
 
 import i3x
+from i3x import _delivery
 from i3x._events import parse_stream_event
 
 from ._helpers import INFO, sample_bytes
@@ -54,12 +57,14 @@ async def stream_of(respx_mock: respx.MockRouter) -> AsyncIterator[Any]:
     client = i3x.AsyncClient(API, client_id="c")
     opened: list[Any] = []
 
-    async def start(content: bytes, encoding: str | None = None) -> i3x.AsyncSubscriptionStream:
+    async def start(
+        content: bytes | AsyncIterator[bytes], encoding: str | None = None
+    ) -> i3x.AsyncSubscriptionStream:
         headers = {"content-type": "text/event-stream"}
         if encoding:
             headers["content-encoding"] = encoding
-        respx_mock.post(f"{API}/subscriptions/stream").respond(
-            200, headers=headers, content=content
+        respx_mock.post(f"{API}/subscriptions/stream").mock(
+            side_effect=lambda request: httpx.Response(200, headers=headers, content=content)
         )
         context = client.subscription(["x"], mode="stream")
         opened.append(context)
@@ -269,3 +274,29 @@ async def test_a_compressed_stream_is_decoded(stream_of: Any) -> None:
     stream = await stream_of(gzip.compress(_sse([_item(1, 1.0)], [_item(2, 2.0)])), "gzip")
     events = [await stream.get(timeout=5) for _ in range(2)]
     assert [getattr(e, "value", e) for e in events] == [1.0, 2.0]
+
+
+async def test_a_failing_delivery_says_so_while_its_stream_stays_open(
+    stream_of: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Reading and delivering are two tasks: a delivery that fails (a bug, a logging
+    # filter that raises) must end the session and say so at once, not when a quiet
+    # stream next sends something.
+    quiet = asyncio.Event()
+
+    async def body() -> AsyncIterator[bytes]:
+        yield _sse([_item(1, 1.0)])
+        await quiet.wait()  # open, and silent
+
+    def broken(*args: object) -> list[i3x.ValueChange]:
+        raise RuntimeError("a bug in delivery")
+
+    monkeypatch.setattr(_delivery, "parse_stream_events", broken)
+    monkeypatch.setattr(_delivery, "parse_stream_event", broken)
+    try:
+        stream = await stream_of(body())
+        notice = await stream.get(timeout=5)
+    finally:
+        quiet.set()
+    assert isinstance(notice, i3x.SubscriptionError)
+    assert "delivery stopped: a bug in delivery" in str(notice)
