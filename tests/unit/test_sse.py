@@ -123,3 +123,21 @@ def test_an_event_after_a_partial_read_is_not_taken_for_a_whole_one() -> None:
         == [b"adata: b"]
         == [data.encode() for data in _httpx_sse(b"data: adata: b\n\n")]
     )
+
+
+@settings(max_examples=500)
+@given(lines=st.lists(st.tuples(LINES, ENDINGS), max_size=20), data=st.data())
+def test_reads_cut_at_line_ends_read_as_httpx_sse_reads_them(
+    lines: list[tuple[str, str]], data: st.DataObject
+) -> None:
+    # Servers flush at line ends, often one event a read: the splitter's one-event path.
+    stream = "".join(line + end for line, end in lines).encode()
+    ends = [i + 1 for i, byte in enumerate(stream) if byte in (0x0A, 0x0D)]
+    cuts = data.draw(st.lists(st.sampled_from(ends), max_size=20)) if ends else []
+    splitter = EventSplitter()
+    got: list[str] = []
+    start = 0
+    for cut in [*sorted(set(cuts)), len(stream)]:
+        got += [chunk.decode() for chunk in splitter.feed(stream[start:cut])]
+        start = cut
+    assert got == _httpx_sse(stream)
