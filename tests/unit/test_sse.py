@@ -35,6 +35,17 @@ def _httpx_sse(stream: bytes) -> list[str]:
     return [sse.data for sse in EventSource(response).iter_sse() if sse.data]
 
 
+def _split(stream: bytes, cuts: list[int]) -> list[str]:
+    """What the splitter makes of the stream, read in pieces cut at `cuts`."""
+    splitter = EventSplitter()
+    got: list[str] = []
+    start = 0
+    for cut in [*sorted(set(cuts)), len(stream)]:
+        got += [chunk.decode() for chunk in splitter.feed(stream[start:cut])]
+        start = cut
+    return got
+
+
 @settings(max_examples=500)
 @given(lines=st.lists(st.tuples(LINES, ENDINGS), max_size=20), data=st.data())
 def test_the_splitter_reads_what_httpx_sse_reads(
@@ -46,13 +57,7 @@ def test_the_splitter_reads_what_httpx_sse_reads(
     anywhere = st.integers(min_value=0, max_value=len(stream))
     where = st.sampled_from(crs) | anywhere if crs else anywhere
     cuts = data.draw(st.lists(where, max_size=8))
-    splitter = EventSplitter()
-    got: list[str] = []
-    start = 0
-    for cut in [*sorted(set(cuts)), len(stream)]:
-        got += [chunk.decode() for chunk in splitter.feed(stream[start:cut])]
-        start = cut
-    assert got == _httpx_sse(stream)
+    assert _split(stream, cuts) == _httpx_sse(stream)
 
 
 def test_a_crlf_cut_between_its_cr_and_its_lf_ends_one_line() -> None:
@@ -134,10 +139,4 @@ def test_reads_cut_at_line_ends_read_as_httpx_sse_reads_them(
     stream = "".join(line + end for line, end in lines).encode()
     ends = [i + 1 for i, byte in enumerate(stream) if byte in (0x0A, 0x0D)]
     cuts = data.draw(st.lists(st.sampled_from(ends), max_size=20)) if ends else []
-    splitter = EventSplitter()
-    got: list[str] = []
-    start = 0
-    for cut in [*sorted(set(cuts)), len(stream)]:
-        got += [chunk.decode() for chunk in splitter.feed(stream[start:cut])]
-        start = cut
-    assert got == _httpx_sse(stream)
+    assert _split(stream, cuts) == _httpx_sse(stream)
