@@ -164,8 +164,7 @@ class _Handover:
         self._waiting += datas
         self._arrived.set()
         if len(self._waiting) >= HANDOVER_LIMIT:
-            if self._task.done():
-                self._task.result()  # the deliverer failed: raise that here
+            # A deliverer that failed meanwhile has cancelled this wait (see `_run`).
             self._taken.clear()
             await self._taken.wait()
 
