@@ -119,6 +119,26 @@ def test_a_read_per_event_gives_each_event_as_httpx_sse_reads_it() -> None:
     assert got == _httpx_sse(b"".join(events)) == ['[{"v": 1}]', "[2]", " 3", "a\nb", "x", "y"]
 
 
+def test_a_read_of_many_whole_events_gives_their_data_as_httpx_sse_reads_it() -> None:
+    # What a server had queued, in one read: each event one `data: ` line.
+    events = [b'data: [{"v": %d}]\n\n' % i for i in range(256)]
+    assert EventSplitter().feed(b"".join(events)) == [b'[{"v": %d}]' % i for i in range(256)]
+    # Reads that look alike, but where some event is not one line of data.
+    for odd in [
+        b"data: a\ndata: b\n\n",  # two data lines: joined with LF
+        b"id: 7\ndata: c\n\n",  # another field
+        b": keepalive\n\n",  # a comment only: no event
+        b"data: \n\n",  # empty data: no event
+        b"data:d\n\n",  # no space after the colon
+        b"data:  e\n\n",  # only the first space goes
+        b"\n",  # one more empty line
+        b"data: f\r\n\r\n",
+    ]:
+        stream = b"data: [1]\n\n" + odd + b"data: [2]\n\n"
+        got = [data.decode() for data in EventSplitter().feed(stream)]
+        assert got == _httpx_sse(stream), odd
+
+
 def test_an_event_after_a_partial_read_is_not_taken_for_a_whole_one() -> None:
     splitter = EventSplitter()
     assert splitter.feed(b"data: a") == []
