@@ -19,7 +19,7 @@ import respx
 
 import i3x
 from i3x import _delivery
-from i3x._events import parse_stream_event
+from i3x._events import parse_stream_event, parse_stream_events
 
 from ._helpers import INFO, sample_bytes
 
@@ -120,6 +120,23 @@ def test_a_stream_update_vqt_is_only_a_vqt(item: dict[str, Any]) -> None:
     assert vqt.to_dict() == i3x.ValueChange.from_dict(item).data[0].to_dict()
     for child in change.children.values():
         assert child.data[0].to_dict() == {"value": 2, "quality": "Bad", "timestamp": None}
+
+
+def test_the_events_of_one_read_are_read_in_either_form_and_in_order() -> None:
+    ts = "2026-01-01T00:00:00Z"
+
+    def item(n: int) -> dict[str, Any]:
+        return {"elementId": "e", "value": n, "quality": "Good", "timestamp": ts}
+
+    objects = [json.dumps(item(n)).encode() for n in range(3)]
+    # Each event one update (the usual stream); then arrays of updates among them,
+    # also one with white space before its bracket.
+    mixed = [objects[0], json.dumps([item(3), item(4)]).encode(), objects[1]]
+    spaced = [objects[0], b" " + json.dumps([item(5)]).encode(), objects[2]]
+
+    assert [c.value for c in parse_stream_events(objects, SUB)] == [0, 1, 2]
+    assert [c.value for c in parse_stream_events(mixed, SUB)] == [0, 3, 4, 1]
+    assert [c.value for c in parse_stream_events(spaced, SUB)] == [0, 5, 2]
 
 
 def test_a_stream_update_with_a_null_quality_is_not_good() -> None:
