@@ -33,6 +33,7 @@ from typing import (
 )
 
 from pydantic import (
+    AfterValidator,
     AliasChoices,
     AliasPath,
     ConfigDict,
@@ -684,10 +685,25 @@ class _CurrentValueWire(TypedDict, total=False):
     components: dict[str, _VQTWire] | None
 
 
+class _NestedResult(dict[str, Any]):
+    """A current-value result that validated inside an update's `value`.
+
+    An object that does not validate as one stays the plain `dict` it was sent as,
+    and is the update's value like any other (it may look like one, half-formed).
+    """
+
+
+# An update's value: a nested current-value result, or any JSON value.
+_UpdateValue = Annotated[
+    Annotated[_CurrentValueWire, AfterValidator(_NestedResult)] | Any,
+    Field(union_mode="left_to_right"),
+]
+
+
 @with_config(ConfigDict(extra="allow"))
 class UpdateWire(TypedDict, total=False):
     elementId: Required[str]
-    value: Annotated[_CurrentValueWire | Any, Field(union_mode="left_to_right")]
+    value: _UpdateValue
     quality: str | None
     timestamp: datetime | None
     components: dict[str, _VQTWire] | None
@@ -707,7 +723,7 @@ class FlatEntryWire(TypedDict, total=False):
     # no `updates` array. Read as a batch of that one update.
     sequenceNumber: Required[int]
     elementId: Required[str]
-    value: Annotated[_CurrentValueWire | Any, Field(union_mode="left_to_right")]
+    value: _UpdateValue
     quality: str | None
     timestamp: datetime | None
     components: dict[str, _VQTWire] | None
@@ -756,6 +772,7 @@ def _vqt_from_wire(item: Mapping[str, Any]) -> VQT:
 
 
 _FLAT_KEYS: Final = frozenset({"elementId", "value", "quality", "timestamp", "sequenceNumber"})
+_OBJECTS: Final = (dict, _NestedResult)
 _new = object.__new__
 _set = object.__setattr__
 
@@ -765,7 +782,7 @@ def change_from_wire(
 ) -> ValueChange:
     """A `ValueChange` from a validated stream item or sync-batch update."""
     value = item.get("value")
-    if type(value) is not dict and _FLAT_KEYS.issuperset(item):
+    if type(value) not in _OBJECTS and _FLAT_KEYS.issuperset(item):
         # The usual update, flat and scalar: the general path below, inlined (a fast
         # stream spends most of its client CPU here).
         quality = item.get("quality", Quality.GOOD)
@@ -798,7 +815,7 @@ def change_from_wire(
             },
         )
         return change
-    source: Mapping[str, Any] = value if type(value) is dict and "isComposition" in value else item
+    source: Mapping[str, Any] = value if type(value) is _NestedResult else item
     components = source.get("components")
     children = (
         {

@@ -16,10 +16,12 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from pydantic import TypeAdapter
 
 import i3x
 from i3x import _delivery
 from i3x._events import parse_stream_event, parse_stream_events
+from i3x._models import SyncEntryWire, batch_from_wire
 
 from ._helpers import INFO, sample_bytes
 
@@ -137,6 +139,41 @@ def test_the_events_of_one_read_are_read_in_either_form_and_in_order() -> None:
     assert [c.value for c in parse_stream_events(objects, SUB)] == [0, 1, 2]
     assert [c.value for c in parse_stream_events(mixed, SUB)] == [0, 3, 4, 1]
     assert [c.value for c in parse_stream_events(spaced, SUB)] == [0, 5, 2]
+
+
+# Objects that look like a nested current-value result but do not validate as one:
+# no quality; an isComposition that is no bool and nothing else.
+_HALF_FORMED = [
+    {"isComposition": True, "timestamp": "2026-01-01"},
+    {"isComposition": "yes"},
+]
+
+
+@pytest.mark.parametrize("value", _HALF_FORMED)
+def test_an_object_that_is_no_current_value_result_is_a_value_like_any_other(
+    value: dict[str, Any],
+) -> None:
+    update = {
+        "elementId": "e",
+        "value": value,
+        "quality": "Good",
+        "timestamp": "2026-01-01T00:00:00Z",
+    }
+    (change,) = parse_stream_event(json.dumps([update]), SUB)
+    assert (change.value, change.quality, change.is_composition) == (value, "Good", False)
+    # The same in a sync answer's batch.
+    entries = TypeAdapter(list[SyncEntryWire]).validate_json(
+        json.dumps([{"sequenceNumber": 4, "updates": [update]}])
+    )
+    (synced,) = batch_from_wire(entries[0], SUB).updates
+    assert (synced.value, synced.quality, synced.is_composition) == (value, "Good", False)
+
+
+async def test_a_half_formed_current_value_result_stops_nothing(stream_of: Any) -> None:
+    content = _sse([{"elementId": "x", "value": _HALF_FORMED[0]}], [{"elementId": "x", "value": 7}])
+    stream = await stream_of(content)
+    got = [await stream.get(timeout=5) for _ in range(2)]
+    assert [e.value for e in got if isinstance(e, i3x.ValueChange)] == [_HALF_FORMED[0], 7]
 
 
 def test_a_stream_update_with_a_null_quality_is_not_good() -> None:
