@@ -37,7 +37,7 @@ from ._exceptions import I3XError
 from ._flows import Batch, Connected, Context, Flow, Step
 from ._retry import areplaying, raise_if_retryable, replaying, retry_args, should_retry
 from ._timing import current, sleep_async
-from ._wire import Call, map_transport_error, release, request_label
+from ._wire import Call, map_transport_error, parse_answer, request_label
 
 __all__ = ["KEEPALIVE_SOCKET_OPTIONS", "AsyncDriver", "SyncDriver"]
 
@@ -125,10 +125,7 @@ class SyncDriver:
                 )
             )
             response = retrying(replaying(exc, attempt))
-        try:
-            return call.parse(response)
-        finally:
-            release(response)
+        return parse_answer(call, response)
 
     def _outcome(self, call: Call[Any], ctx: Context) -> Any:
         try:
@@ -304,10 +301,7 @@ class AsyncDriver:
                 )
             )
             response = await retrying(areplaying(exc, attempt))
-        try:
-            return call.parse(response)
-        finally:
-            release(response)
+        return parse_answer(call, response)
 
     async def _outcome(self, call: Call[Any], ctx: Context, limit: asyncio.Semaphore) -> Any:
         async with limit:

@@ -190,7 +190,7 @@ def parse_stream_event(data: str | bytes, subscription_id: str) -> list[ValueCha
     `sequenceNumber` that nest a whole current-value result in `value`.
 
     Raises:
-        StreamError: The data is not JSON, or not updates.
+        StreamError: The data is not JSON, not updates, or no change can be made of it.
     """
     text = data.strip()
     if not text:
@@ -202,12 +202,21 @@ def parse_stream_event(data: str | bytes, subscription_id: str) -> list[ValueCha
     except pydantic.ValidationError as exc:
         first = exc.errors(include_url=False, include_input=False)[0]
         where = ".".join(str(p) for p in first["loc"]) or "<root>"
-        shown = text[:120] if isinstance(text, str) else text[:120].decode(errors="replace")
-        raise StreamError(
-            f"a stream event could not be read ({where}: {first['msg']}): {shown!r}",
-            subscription_id=subscription_id,
-        ) from None
-    return [change_from_wire(item, subscription_id, None) for item in items]
+        raise _unreadable(text, f"{where}: {first['msg']}", subscription_id) from None
+    try:
+        return [change_from_wire(item, subscription_id, None) for item in items]
+    except Exception as exc:
+        # Validated, but no change could be made of it (a shape no server was seen to
+        # send, or a bug here): a notice for this event, not the end of the delivery.
+        why = f"{type(exc).__name__}: {exc}"
+        raise _unreadable(text, why, subscription_id) from exc
+
+
+def _unreadable(text: str | bytes, why: str, subscription_id: str) -> StreamError:
+    shown = text[:120] if isinstance(text, str) else text[:120].decode(errors="replace")
+    return StreamError(
+        f"a stream event could not be read ({why}): {shown!r}", subscription_id=subscription_id
+    )
 
 
 def parse_stream_events(datas: Sequence[bytes], subscription_id: str) -> list[ValueChange]:
@@ -217,8 +226,9 @@ def parse_stream_events(datas: Sequence[bytes], subscription_id: str) -> list[Va
     brings many in one read.
 
     Raises:
-        StreamError: Some event's data is not JSON, or not updates (parse them one
-            by one with `parse_stream_event` to deliver the others).
+        StreamError: Some event's data is not JSON, not updates, or no change can be
+            made of it (parse them one by one with `parse_stream_event` to deliver
+            the others).
     """
     if len(datas) == 1:
         return parse_stream_event(datas[0], subscription_id)
@@ -234,17 +244,18 @@ def parse_stream_events(datas: Sequence[bytes], subscription_id: str) -> list[Va
     with pause_gc:
         try:
             events = adapter.validate_json(b"[" + b",".join(datas) + b"]")
-        except pydantic.ValidationError:
+            for event in events:
+                if type(event) is list:
+                    for item in event:
+                        append(change_from_wire(item, subscription_id, None))
+                else:
+                    append(change_from_wire(event, subscription_id, None))
+        except Exception:
+            # Some event is not JSON, not updates, or no change can be made of it.
             raise StreamError(
                 f"one of {len(datas)} stream events could not be read",
                 subscription_id=subscription_id,
             ) from None
-        for event in events:
-            if type(event) is list:
-                for item in event:
-                    append(change_from_wire(item, subscription_id, None))
-            else:
-                append(change_from_wire(event, subscription_id, None))
     return changes
 
 

@@ -53,6 +53,7 @@ __all__ = [
     "tls_failure",
     "pause_gc",
     "redact_url",
+    "parse_answer",
     "release",
     "request_label",
     "Convert",
@@ -164,6 +165,26 @@ def release(response: httpx.Response) -> None:
     """
     if response.is_closed:
         response.stream = httpx.ByteStream(b"")
+
+
+def parse_answer(call: Call[_T], response: httpx.Response) -> _T:
+    """The call's result from its answer, which is then released (see `release`).
+
+    What the parsing raises that is no i3x error becomes one: the answer validated,
+    but what is made of it failed (a shape no server was seen to send, or a bug here).
+    """
+    try:
+        return call.parse(response)
+    except I3XError:
+        raise
+    except Exception as exc:
+        method, url = request_label(response.request)
+        said = f"the answer could not be read: {type(exc).__name__}: {exc}"
+        raise InvalidServerResponseError(
+            said, response.status_code, detail=said, method=method, url=url
+        ) from exc
+    finally:
+        release(response)
 
 
 def request_label(request: httpx.Request) -> tuple[str, str]:

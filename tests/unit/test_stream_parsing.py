@@ -176,6 +176,27 @@ async def test_a_half_formed_current_value_result_stops_nothing(stream_of: Any) 
     assert [e.value for e in got if isinstance(e, i3x.ValueChange)] == [_HALF_FORMED[0], 7]
 
 
+async def test_an_event_no_change_can_be_made_of_is_a_notice_and_the_rest_arrive(
+    stream_of: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Validated, but its conversion fails (a shape no server was seen to send, or a
+    # bug here): a notice where the event was, and the stream goes on.
+    made = i3x._models.change_from_wire
+
+    def unreadable(item: Any, subscription_id: str | None, seq: int | None) -> i3x.ValueChange:
+        if item["elementId"] == "odd":
+            raise AttributeError("'str' object has no attribute 'tzinfo'")
+        return made(item, subscription_id, seq)
+
+    monkeypatch.setattr(i3x._events, "change_from_wire", unreadable)
+    odd = {"elementId": "odd", "value": 0}
+    stream = await stream_of(_sse([_item(1, 1.0)], [odd], [_item(2, 2.0)]))
+    got = [await stream.get(timeout=5) for _ in range(3)]
+    assert [e.value for e in got if isinstance(e, i3x.ValueChange)] == [1.0, 2.0]
+    assert isinstance(got[1], i3x.StreamError)
+    assert "could not be read (AttributeError: 'str' object has no attribute" in str(got[1])
+
+
 def test_a_stream_update_with_a_null_quality_is_not_good() -> None:
     ts = "2026-01-01T00:00:00Z"
     items: list[dict[str, Any]] = [

@@ -336,6 +336,27 @@ def test_sync_flat_items_with_per_batch_sequence_numbers(
     assert result.response_detail is None
 
 
+def test_a_sync_answer_no_change_can_be_made_of_is_a_typed_error(
+    client: i3x.Client, respx_mock: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Validated, but its conversion fails: a shape no server was seen to send (or a
+    # bug here) reaches the caller as an i3x error with the answer's request.
+    def unreadable(batch: Any, subscription_id: str | None) -> i3x.SyncBatch:
+        raise AttributeError("'str' object has no attribute 'tzinfo'")
+
+    monkeypatch.setattr(i3x._subscriptions, "batch_from_wire", unreadable)
+    respx_mock.post("/subscriptions/sync").respond(json=ok([_batch(3, _update("a", 1))]))
+
+    with pytest.raises(i3x.InvalidServerResponseError) as caught:
+        client.sync_subscription(SUB)
+
+    error = caught.value
+    assert error.status_code == 200
+    assert (error.method, error.url) == ("POST", f"{API}/subscriptions/sync")
+    assert "could not be read: AttributeError: 'str' object has no attribute 'tzinfo'" in str(error)
+    assert isinstance(error.__cause__, AttributeError)
+
+
 def test_sync_nested_current_value_items(client: i3x.Client, respx_mock: respx.MockRouter) -> None:
     respx_mock.post("/subscriptions/sync").respond(
         json=sample("server-b-subscriptions-sync-no-lastSeq.json")
